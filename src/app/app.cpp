@@ -1,0 +1,234 @@
+#include "app/app.hpp"
+
+#include <boost/asio.hpp>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include "app/ops_routes.hpp"
+#include "app/process_metrics.hpp"
+#include "db/pg_pool.hpp"
+#include "http/server.hpp"
+#include "huntaze/core/compute.hpp"
+#include "huntaze/core/log.hpp"
+#include "huntaze/db/migrations.hpp"
+#include "huntaze/http/middleware.hpp"
+#include "redis/redis_client.hpp"
+
+#ifndef HUNTAZE_VERSION
+#define HUNTAZE_VERSION "dev"
+#endif
+
+namespace huntaze::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+int resolve_threads(int configured) {
+  if (configured > 0) return configured;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 2 : static_cast<int>(n);
+}
+
+asio::awaitable<int> apply_migrations(db::Database& database) {
+  db::Migrator migrator(database, db::embedded_migrations());
+  co_return co_await migrator.apply();
+}
+
+}  // namespace
+
+struct App::Impl {
+  explicit Impl(AppConfig cfg)
+      : config(std::move(cfg)),
+        io_threads(resolve_threads(config.server.io_threads)),
+        ioc(io_threads),
+        work(asio::make_work_guard(ioc)),
+        compute(resolve_threads(config.compute.threads)),
+        signals(ioc) {}
+
+  AppConfig config;
+  int io_threads;
+  metrics::Registry metrics;
+  asio::io_context ioc;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  Compute compute;
+  std::shared_ptr<db::Database> database;
+  std::shared_ptr<redis::Redis> redis;
+
+  http::Router router;
+  std::unique_ptr<http::Server> server;
+  http::Router admin_router;
+  std::unique_ptr<http::Server> admin_server;
+
+  asio::signal_set signals;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stop_requested{false};
+  std::atomic<int> exit_code{0};
+
+  http::Handler pipeline_for(const http::Router& r, bool access_log) {
+    return http::build_pipeline({http::request_id(), http::observe(metrics, {.access_log = access_log}),
+                                 http::security_headers(), http::cors(config.server.cors), http::errors()},
+                                r);
+  }
+
+  asio::awaitable<void> startup() {
+    if (config.database.migrate_on_start) {
+      int applied = co_await apply_migrations(*database);
+      log::info("migrations applied", {{"count", applied}});
+    }
+  }
+
+  asio::awaitable<void> shutdown() {
+    log::info("shutting down", {{"grace_ms", static_cast<int64_t>(config.server.shutdown_grace.count())}});
+    if (admin_server) co_await admin_server->shutdown(std::chrono::milliseconds(0));
+    if (server) co_await server->shutdown(config.server.shutdown_grace);
+    database->close();
+    redis->close();
+    work.reset();
+    // Background loops (pool reaper, reconnects) end on close(); stop() makes
+    // sure a straggling timer cannot hold the process.
+    ioc.stop();
+  }
+};
+
+App::App(AppConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+App::~App() {
+  if (!impl_->threads.empty()) {
+    request_stop();
+    wait();
+  }
+}
+
+void App::start() {
+  auto& m = *impl_;
+  log::init(m.config.log);
+  register_process_metrics(m.metrics, HUNTAZE_VERSION);
+  m.database = db::make_pg_pool(m.ioc.get_executor(), m.config.database, m.metrics);
+  m.redis = redis::make_redis_client(m.ioc.get_executor(), m.config.redis, m.metrics);
+
+  for (int i = 0; i < m.io_threads; ++i) m.threads.emplace_back([&m] { m.ioc.run(); });
+
+  auto started = asio::co_spawn(m.ioc, m.startup(), asio::use_future);
+  started.get();  // rethrows a failed migration
+
+  OpsDependencies ops{*m.database, *m.redis, m.metrics, m.config.metrics.readiness_timeout, m.config.metrics.enabled};
+  const bool separate_admin = !m.config.metrics.listen.empty();
+  if (separate_admin) {
+    register_ops_routes(m.admin_router, ops);
+    auto hp = split_host_port(m.config.metrics.listen);
+    http::ServerConfig admin_cfg = m.config.server;
+    admin_cfg.host = hp->first;
+    admin_cfg.port = hp->second;
+    admin_cfg.max_connections = 64;
+    m.admin_server = std::make_unique<http::Server>(m.ioc, admin_cfg, m.admin_router,
+                                                    m.pipeline_for(m.admin_router, false), m.metrics);
+    m.admin_server->start();
+  } else {
+    register_ops_routes(m.router, ops);
+  }
+  m.server = std::make_unique<http::Server>(m.ioc, m.config.server, m.router,
+                                            m.pipeline_for(m.router, m.config.server.access_log), m.metrics);
+  m.server->start();
+  log::info("serving", {{"host", m.config.server.host},
+                        {"port", static_cast<int>(m.server->port())},
+                        {"io_threads", m.io_threads},
+                        {"compute_threads", m.compute.threads()},
+                        {"version", HUNTAZE_VERSION}});
+}
+
+unsigned short App::port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
+unsigned short App::admin_port() const {
+  return impl_->admin_server ? impl_->admin_server->port() : 0;
+}
+
+void App::request_stop() {
+  auto& m = *impl_;
+  if (m.stop_requested.exchange(true)) return;
+  asio::co_spawn(m.ioc, m.shutdown(), [&m](std::exception_ptr e) {
+    if (e) {
+      m.exit_code = 1;
+      m.ioc.stop();
+    }
+  });
+}
+
+int App::wait() {
+  auto& m = *impl_;
+  for (auto& t : m.threads)
+    if (t.joinable()) t.join();
+  m.threads.clear();
+  m.compute.stop();
+  log::info("stopped", {{"exit_code", m.exit_code.load()}});
+  return m.exit_code.load();
+}
+
+int App::serve() {
+  auto& m = *impl_;
+  m.signals.add(SIGINT);
+  m.signals.add(SIGTERM);
+  m.signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log::info("signal received", {{"signal", signal}});
+    request_stop();
+  });
+  try {
+    start();
+  } catch (const std::exception& e) {
+    log::error("start-up failed", {{"error", e.what()}});
+    m.exit_code = 1;
+    m.signals.cancel();
+    m.stop_requested = true;
+    if (m.database) m.database->close();
+    if (m.redis) m.redis->close();
+    m.work.reset();
+    m.ioc.stop();
+    wait();
+    return 1;
+  }
+  return wait();
+}
+
+int run_migrate(const AppConfig& config, bool status_only) {
+  log::init(config.log);
+  metrics::Registry registry;
+  asio::io_context ioc;
+  auto database = db::make_pg_pool(ioc.get_executor(), config.database, registry);
+  int code = 0;
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        db::Migrator migrator(*database, db::embedded_migrations());
+        if (status_only) {
+          auto rows = co_await migrator.status();
+          int pending = 0;
+          for (const auto& s : rows) {
+            std::cout << (s.applied ? (s.checksum_matches ? "applied " : "CHANGED ") : "pending ") << s.name << '\n';
+            if (!s.applied) ++pending;
+            if (!s.checksum_matches) code = 1;
+          }
+          std::cout << rows.size() << " migrations, " << pending << " pending\n";
+        } else {
+          int applied = co_await migrator.apply();
+          std::cout << "applied " << applied << " migration(s)\n";
+        }
+      },
+      [&](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            std::cerr << "huntaze migrate: " << ex.what() << '\n';
+          }
+          code = 1;
+        }
+        database->close();
+      });
+  ioc.run();
+  return code;
+}
+
+}  // namespace huntaze::app

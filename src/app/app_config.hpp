@@ -1,0 +1,49 @@
+// The whole configuration: every area's section, parsed and validated.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "huntaze/core/config.hpp"
+#include "huntaze/core/log.hpp"
+#include "huntaze/db/config.hpp"
+#include "huntaze/http/config.hpp"
+#include "huntaze/redis/config.hpp"
+
+namespace huntaze::app {
+
+// `metrics:` — the operations endpoints (/healthz, /readyz, /metrics).
+struct MetricsConfig {
+  bool enabled = true;
+  // Empty: served on the main listener. "host:port": a separate admin listener
+  // for /metrics, /healthz and /readyz (keep it off the public network).
+  std::string listen;
+  std::chrono::milliseconds readiness_timeout{1000};
+};
+
+// `compute:` — the thread pool for CPU-bound work.
+struct ComputeConfig {
+  int threads = 0;  // 0: one per core
+};
+
+struct AppConfig {
+  http::ServerConfig server;
+  db::DatabaseConfig database;
+  redis::RedisConfig redis;
+  log::LogConfig log;
+  MetricsConfig metrics;
+  ComputeConfig compute;
+  // "key.path = value" lines, secrets redacted (check-config prints them).
+  std::vector<std::pair<std::string, std::string>> effective;
+};
+
+// Parses and validates every section; throws config::ConfigError naming the
+// file, line, column and key of the first problem.
+AppConfig load_config(config::Document& doc);
+AppConfig load_config_file(const std::string& path);
+
+// host:port split for metrics.listen; nullopt when malformed.
+std::optional<std::pair<std::string, int>> split_host_port(const std::string& text);
+
+}  // namespace huntaze::app

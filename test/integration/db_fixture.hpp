@@ -1,0 +1,144 @@
+// Shared by the db_*_test.cpp files: a pool on its own fresh database, served
+// by background I/O threads, so a test can mix coroutine calls
+// (f.block(...)) with blocking steps such as admin statements and
+// test::eventually().
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <catch2/catch.hpp>
+#include <functional>
+#include <future>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "db/pg_pool.hpp"
+#include "huntaze/core/metrics.hpp"
+#include "huntaze/db/config.hpp"
+#include "huntaze/db/database.hpp"
+#include "support/harness.hpp"
+
+namespace huntaze::test::dbt {
+
+using namespace std::chrono_literals;
+
+// GCC 12 cannot compile a braced list inside a co_await expression ("array
+// used as initializer"), so coroutine code builds its Params with this.
+template <class... A>
+db::Params params(A&&... args) {
+  db::Params p;
+  p.reserve(sizeof...(A));
+  (p.emplace_back(std::forward<A>(args)), ...);
+  return p;
+}
+
+inline db::DatabaseConfig config_for(const std::string& url) {
+  db::DatabaseConfig c;
+  c.url = Secret(url);
+  c.pool_min = 1;
+  c.pool_max = 10;
+  c.connect_timeout = 5s;
+  c.acquire_timeout = 10s;
+  c.statement_timeout = 30s;
+  return c;
+}
+
+// First column of the first row as text ("" for NULL or no rows), run as the
+// admin user on a connection of its own (synchronous libpq: test set-up only).
+inline std::string admin_scalar(const std::string& url, const std::string& sql) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string err = PQerrorMessage(conn);
+    PQfinish(conn);
+    throw std::runtime_error("connect: " + err);
+  }
+  PGresult* res = PQexec(conn, sql.c_str());
+  const bool ok = PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK;
+  std::string value = ok && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) ? PQgetvalue(res, 0, 0) : "";
+  std::string err = PQresultErrorMessage(res);
+  PQclear(res);
+  PQfinish(conn);
+  if (!ok) throw std::runtime_error(sql + ": " + err);
+  return value;
+}
+
+// Backends connected to the test database, other than the one asking.
+inline int backends(const std::string& url, const std::string& extra_condition = "true") {
+  return std::stoi(admin_scalar(url,
+                                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND pid <> pg_backend_pid() AND " +
+                                    extra_condition));
+}
+
+// An io_context run by background threads until it runs out of work; the
+// destructor waits for that, so anything left running hangs the test.
+class IoThreads {
+ public:
+  explicit IoThreads(int threads) : guard_(asio::make_work_guard(ioc_)) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  }
+  ~IoThreads() {
+    guard_.reset();
+    for (auto& t : threads_) t.join();
+  }
+  IoThreads(const IoThreads&) = delete;
+  IoThreads& operator=(const IoThreads&) = delete;
+
+  asio::any_io_executor executor() { return ioc_.get_executor(); }
+
+  // Starts `work` on the I/O threads; get() the future for its result.
+  template <class T>
+  std::future<T> spawn(asio::awaitable<T> work) {
+    return asio::co_spawn(ioc_, std::move(work), asio::use_future);
+  }
+  template <class T>
+  T block(asio::awaitable<T> work) {
+    return spawn(std::move(work)).get();
+  }
+
+ private:
+  asio::io_context ioc_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::vector<std::thread> threads_;
+};
+
+// A pool on a fresh database, on two I/O threads. Members are destroyed in
+// reverse: the pool closes, the threads drain, then the registry goes.
+struct DbFixture {
+  explicit DbFixture(const std::function<void(db::DatabaseConfig&)>& adjust = {})
+      : url(fresh_database_url()), config(config_for(url)) {
+    if (adjust) adjust(config);
+    db = db::make_pg_pool(io.executor(), config, registry);
+  }
+  ~DbFixture() {
+    if (db) db->close();
+    db.reset();
+  }
+  DbFixture(const DbFixture&) = delete;
+  DbFixture& operator=(const DbFixture&) = delete;
+
+  template <class T>
+  T block(asio::awaitable<T> work) {
+    return io.block(std::move(work));
+  }
+  db::Result query(const std::string& sql, db::Params p = {}) { return block(db->query(sql, std::move(p))); }
+
+  double gauge(const std::string& name, std::vector<std::string> labels = {}, std::vector<std::string> values = {}) {
+    return registry.gauge(name, "", std::move(labels)).with(values).value();
+  }
+
+  std::string url;
+  db::DatabaseConfig config;
+  metrics::Registry registry;
+  IoThreads io{2};
+  std::shared_ptr<db::Database> db;
+};
+
+}  // namespace huntaze::test::dbt

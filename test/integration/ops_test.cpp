@@ -1,0 +1,113 @@
+// The whole process as `huntaze serve` builds it: migrations on start, the
+// operations endpoints, and readiness following its dependencies.
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+
+#include "app/app.hpp"
+#include "support/harness.hpp"
+#include "support/http_client.hpp"
+
+using namespace huntaze;
+using namespace std::chrono_literals;
+
+namespace {
+
+app::AppConfig config_for(const std::string& db_url, const redis::RedisConfig& redis) {
+  app::AppConfig c;
+  c.server.host = "127.0.0.1";
+  c.server.port = 0;
+  c.server.io_threads = 2;
+  c.server.access_log = false;
+  c.server.shutdown_grace = 2s;
+  c.database.url = Secret(db_url);
+  c.database.pool_min = 1;
+  c.database.pool_max = 4;
+  c.redis = redis;
+  c.log.level = log::Level::warn;
+  c.metrics.readiness_timeout = 500ms;
+  c.compute.threads = 1;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("serve migrates on start and answers /healthz and /readyz", "[ops]") {
+  const auto url = test::fresh_database_url();
+  test::admin_exec(url, "DROP TABLE IF EXISTS schema_migrations; DROP SCHEMA IF EXISTS auth CASCADE");
+  app::App app(config_for(url, test::shared_redis_config()));
+  app.start();
+
+  auto health = test::http_get(app.port(), "/healthz");
+  CHECK(health.status == 200);
+  CHECK(health.body == R"({"status":"ok"})");
+
+  auto ready = test::http_get(app.port(), "/readyz");
+  CHECK(ready.status == 200);
+  auto body = boost::json::parse(ready.body);
+  CHECK(body.at("checks").at("postgres") == "ok");
+  CHECK(body.at("checks").at("redis") == "ok");
+
+  // The migration ran: the schemas it creates exist again.
+  CHECK_NOTHROW(test::admin_exec(url, "CREATE TABLE auth.probe (x int)"));
+  app.request_stop();
+  CHECK(app.wait() == 0);
+}
+
+TEST_CASE("/readyz turns 503 naming Redis while it is down, and 200 when it is back", "[ops]") {
+  test::RedisProcess redis;
+  app::App app(config_for(test::fresh_database_url(), redis.config()));
+  app.start();
+  REQUIRE(test::eventually([&] { return test::http_get(app.port(), "/readyz").status == 200; }));
+
+  redis.stop();
+  REQUIRE(test::eventually([&] { return test::http_get(app.port(), "/readyz").status == 503; }));
+  auto down = test::http_get(app.port(), "/readyz");
+  auto err = boost::json::parse(down.body).at("error");
+  CHECK(err.at("code") == "not_ready");
+  CHECK(err.at("message") == "redis unavailable");
+  CHECK(err.at("details").at(0).at("field") == "redis");
+  CHECK(down.header("retry-after") == "1");
+  CHECK(test::http_get(app.port(), "/healthz").status == 200);  // liveness does not follow dependencies
+
+  redis.start();
+  CHECK(test::eventually([&] { return test::http_get(app.port(), "/readyz").status == 200; }, 20s));
+  app.request_stop();
+  CHECK(app.wait() == 0);
+}
+
+TEST_CASE("/metrics exposes HTTP, pool, Redis and process metrics that promtool accepts", "[ops][promtool]") {
+  app::App app(config_for(test::fresh_database_url(), test::shared_redis_config()));
+  app.start();
+  test::http_get(app.port(), "/readyz");
+  test::http_get(app.port(), "/nowhere");
+  auto res = test::http_get(app.port(), "/metrics");
+  CHECK(res.status == 200);
+  CHECK(res.header("content-type") == "text/plain; version=0.0.4; charset=utf-8");
+  for (const char* name : {"http_requests_total{route=\"/readyz\",method=\"GET\",status=\"200\"}",
+                           "http_requests_total{route=\"<unmatched>\",method=\"GET\",status=\"404\"}",
+                           "http_request_duration_seconds_bucket", "http_requests_in_flight", "db_pool_connections",
+                           "db_pool_waiting", "redis_connected", "process_resident_memory_bytes", "process_open_fds",
+                           "process_start_time_seconds", "process_cpu_seconds_total", "huntaze_build_info{version="}) {
+    INFO(name);
+    CHECK(res.body.find(name) != std::string::npos);
+  }
+  const std::string file = "/tmp/huntaze-scrape-" + std::to_string(::getpid()) + ".txt";
+  std::ofstream(file) << res.body;
+  int status = std::system(("promtool check metrics < " + file + " > /dev/null 2>&1").c_str());
+  std::remove(file.c_str());
+  CHECK(status == 0);
+  app.request_stop();
+  CHECK(app.wait() == 0);
+}
+
+TEST_CASE("an unreachable database fails start-up instead of serving half a process", "[ops]") {
+  auto cfg = config_for("host=127.0.0.1 port=" + std::to_string(test::free_port()) + " user=huntaze dbname=x",
+                        test::shared_redis_config());
+  cfg.database.connect_timeout = 500ms;
+  app::App app(cfg);
+  CHECK_THROWS(app.start());
+  app.request_stop();
+  app.wait();
+}
