@@ -1,7 +1,9 @@
 #include "app/app.hpp"
 
 #include <boost/asio.hpp>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <iostream>
 #include <thread>
 
@@ -81,14 +83,28 @@ struct App::Impl {
 
   asio::awaitable<void> shutdown() {
     log::info("shutting down", {{"grace_ms", static_cast<int64_t>(config.server.shutdown_grace.count())}});
+    signals.cancel();
     if (admin_server) co_await admin_server->shutdown(std::chrono::milliseconds(0));
     if (server) co_await server->shutdown(config.server.shutdown_grace);
-    database->close();
-    redis->close();
+    if (database) database->close();
+    if (redis) redis->close();
+    // The I/O threads return once the closes have unwound and nothing is
+    // left to run; wait() stops the context if a straggler holds it.
     work.reset();
-    // Background loops (pool reaper, reconnects) end on close(); stop() makes
-    // sure a straggling timer cannot hold the process.
-    ioc.stop();
+  }
+
+  // Counts I/O threads still inside run(), so wait() can tell when the
+  // context drained by itself.
+  std::mutex run_mutex;
+  std::condition_variable run_cv;
+  int running = 0;
+  std::chrono::steady_clock::time_point stop_requested_at{};
+
+  void run_io() {
+    ioc.run();
+    std::lock_guard lock(run_mutex);
+    --running;
+    run_cv.notify_all();
   }
 };
 
@@ -108,7 +124,8 @@ void App::start() {
   m.database = db::make_pg_pool(m.ioc.get_executor(), m.config.database, m.metrics);
   m.redis = redis::make_redis_client(m.ioc.get_executor(), m.config.redis, m.metrics);
 
-  for (int i = 0; i < m.io_threads; ++i) m.threads.emplace_back([&m] { m.ioc.run(); });
+  m.running = m.io_threads;
+  for (int i = 0; i < m.io_threads; ++i) m.threads.emplace_back([&m] { m.run_io(); });
 
   auto started = asio::co_spawn(m.ioc, m.startup(), asio::use_future);
   started.get();  // rethrows a failed migration
@@ -148,6 +165,11 @@ unsigned short App::admin_port() const {
 void App::request_stop() {
   auto& m = *impl_;
   if (m.stop_requested.exchange(true)) return;
+  {
+    std::lock_guard lock(m.run_mutex);
+    m.stop_requested_at = std::chrono::steady_clock::now();
+    m.run_cv.notify_all();
+  }
   asio::co_spawn(m.ioc, m.shutdown(), [&m](std::exception_ptr e) {
     if (e) {
       m.exit_code = 1;
@@ -158,6 +180,21 @@ void App::request_stop() {
 
 int App::wait() {
   auto& m = *impl_;
+  {
+    // Background work ends on close(); a loop that does not must not hold
+    // the process past the grace period plus a margin.
+    std::unique_lock lock(m.run_mutex);
+    const auto margin = m.config.server.shutdown_grace + std::chrono::seconds(5);
+    while (m.running > 0) {
+      if (m.stop_requested_at != std::chrono::steady_clock::time_point{} &&
+          std::chrono::steady_clock::now() > m.stop_requested_at + margin) {
+        log::error("shutdown did not drain; stopping the I/O threads", {{"running", m.running}});
+        m.ioc.stop();
+        break;
+      }
+      m.run_cv.wait_for(lock, std::chrono::milliseconds(100));
+    }
+  }
   for (auto& t : m.threads)
     if (t.joinable()) t.join();
   m.threads.clear();
@@ -180,12 +217,7 @@ int App::serve() {
   } catch (const std::exception& e) {
     log::error("start-up failed", {{"error", e.what()}});
     m.exit_code = 1;
-    m.signals.cancel();
-    m.stop_requested = true;
-    if (m.database) m.database->close();
-    if (m.redis) m.redis->close();
-    m.work.reset();
-    m.ioc.stop();
+    request_stop();
     wait();
     return 1;
   }

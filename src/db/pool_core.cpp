@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "huntaze/core/log.hpp"
 
@@ -172,10 +173,13 @@ asio::awaitable<PoolCore::Grant> PoolCore::wait(std::shared_ptr<Waiter> waiter) 
   guard.done = true;
   if (waiter->grant.conn || waiter->grant.slot) co_return std::move(waiter->grant);
   if (waiter->closed) throw closed_error();
-  // The deadline passed and nothing was handed over.
   waiters_.erase(std::find(waiters_.begin(), waiters_.end(), waiter));
-  timeouts_.inc();
   publish_locked();
+  // We only cancel the timer after granting or closing, so an aborted wait
+  // with neither was cancelled by the caller (e.g. a `||` timeout).
+  if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
+  // The deadline passed and nothing was handed over.
+  timeouts_.inc();
   throw DbUnavailable("no database connection available within " + std::to_string(config_.acquire_timeout.count()) +
                       " ms (all " + std::to_string(config_.pool_max) + " in use)");
 }

@@ -24,7 +24,7 @@ Timestamp at(int y, unsigned m, unsigned d, hours h = 0h, minutes min = 0min, se
 
 }  // namespace
 
-TEST_CASE("timestamps format as ISO 8601 UTC with microseconds", "[db]") {
+TEST_CASE("db: timestamps format as ISO 8601 UTC with microseconds", "[db]") {
   CHECK(pg::format_timestamp(Timestamp{}) == "1970-01-01T00:00:00.000000Z");
   CHECK(pg::format_timestamp(at(2024, 2, 29, 23h, 59min, 59s, 123456us)) == "2024-02-29T23:59:59.123456Z");
   CHECK(pg::format_timestamp(Timestamp{-1us}) == "1969-12-31T23:59:59.999999Z");
@@ -34,7 +34,7 @@ TEST_CASE("timestamps format as ISO 8601 UTC with microseconds", "[db]") {
   CHECK(pg::format_timestamp(Timestamp::min()) == "-infinity");
 }
 
-TEST_CASE("timestamps parse in PostgreSQL's ISO output and common variants", "[db]") {
+TEST_CASE("db: timestamps parse in PostgreSQL's ISO output and common variants", "[db]") {
   CHECK(pg::parse_timestamp("2024-02-29 23:59:59.123456+00") == at(2024, 2, 29, 23h, 59min, 59s, 123456us));
   CHECK(pg::parse_timestamp("2024-02-29 23:59:59+00") == at(2024, 2, 29, 23h, 59min, 59s));
   CHECK(pg::parse_timestamp("2024-02-29 23:59:59.5+00") == at(2024, 2, 29, 23h, 59min, 59s, 500000us));
@@ -56,7 +56,7 @@ TEST_CASE("timestamps parse in PostgreSQL's ISO output and common variants", "[d
     CHECK(pg::parse_timestamp(pg::format_timestamp(t)) == t);
 }
 
-TEST_CASE("array literals quote every text element and parse PostgreSQL's quoting", "[db]") {
+TEST_CASE("db: array literals quote every text element and parse PostgreSQL's quoting", "[db]") {
   CHECK(pg::format_array(std::vector<int64_t>{}) == "{}");
   CHECK(pg::format_array(std::vector<int64_t>{1, -2, std::numeric_limits<int64_t>::min()}) ==
         "{1,-2,-9223372036854775808}");
@@ -77,7 +77,7 @@ TEST_CASE("array literals quote every text element and parse PostgreSQL's quotin
     CHECK_THROWS_AS(pg::parse_array(bad), std::invalid_argument);
 }
 
-TEST_CASE("scalars parse strictly", "[db]") {
+TEST_CASE("db: scalars parse strictly", "[db]") {
   CHECK(pg::parse_bool("t"));
   CHECK_FALSE(pg::parse_bool("f"));
   CHECK_THROWS_AS(pg::parse_bool("yes"), std::invalid_argument);
@@ -101,7 +101,7 @@ TEST_CASE("scalars parse strictly", "[db]") {
   CHECK_THROWS_AS(pg::parse_uuid("not-a-uuid"), std::invalid_argument);
 }
 
-TEST_CASE("parameters encode with explicit type OIDs; bytes in binary", "[db]") {
+TEST_CASE("db: parameters encode with explicit type OIDs; bytes in binary", "[db]") {
   const Uuid id = Uuid::v7();
   Params params = {nullptr,
                    true,
@@ -150,7 +150,7 @@ TEST_CASE("parameters encode with explicit type OIDs; bytes in binary", "[db]") 
   CHECK(o.types[1] == 25);
 }
 
-TEST_CASE("migrations load from NNNN_*.sql files in version order", "[db]") {
+TEST_CASE("db: migrations load from NNNN_*.sql files in version order", "[db]") {
   namespace fs = std::filesystem;
   const auto dir = fs::temp_directory_path() / ("huntaze-migrations-" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -178,7 +178,7 @@ TEST_CASE("migrations load from NNNN_*.sql files in version order", "[db]") {
   CHECK_THROWS_AS(load_migrations(dir.string()), MigrationError);
 }
 
-TEST_CASE("the embedded migrations are sorted and well named", "[db]") {
+TEST_CASE("db: the embedded migrations are sorted and well named", "[db]") {
   const auto& all = embedded_migrations();
   REQUIRE_FALSE(all.empty());
   for (size_t i = 0; i < all.size(); ++i) {

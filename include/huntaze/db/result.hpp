@@ -1,7 +1,10 @@
 // Rows returned by a query, with typed access.
 //
-//   auto res = co_await db.query("SELECT id, handle FROM content.fans WHERE creator_id = $1", {creator});
+//   auto res = co_await db.query("SELECT id, handle FROM content.fans WHERE creator_id = $1", creator);
 //   for (const auto& row : res) use(row.get<Uuid>(0), row.get<std::string>("handle"));
+//
+// A Row points into its Result: keep the Result in a variable while rows are
+// used (never `(co_await db.query(...)).front()`).
 //
 // get<T>() supports the types listed in value.hpp plus std::optional<T> of
 // each (NULL -> nullopt). Reading NULL into a non-optional, a missing column or
