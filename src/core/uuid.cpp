@@ -3,13 +3,31 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 namespace huntaze {
 
+namespace {
+
+// Random bytes drawn from OpenSSL's CSPRNG in blocks: one RAND_bytes call per
+// 409 ids instead of per id (it was a tenth of the CPU of a trivial request).
+void random_bytes(uint8_t* out, size_t n) {
+  thread_local std::array<uint8_t, 4096> pool;
+  thread_local size_t used = pool.size();
+  if (used + n > pool.size()) {
+    if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+    used = 0;
+  }
+  std::memcpy(out, pool.data() + used, n);
+  used += n;
+}
+
+}  // namespace
+
 Uuid Uuid::v7() {
   Uuid u;
-  if (RAND_bytes(u.bytes.data(), static_cast<int>(u.bytes.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+  random_bytes(u.bytes.data(), u.bytes.size());
   const uint64_t ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());

@@ -15,7 +15,11 @@ int Result::columns() const noexcept {
 }
 
 std::string Result::column_name(int column) const {
-  if (column < 0 || column >= columns()) return "#" + std::to_string(column);
+  if (column < 0 || column >= columns()) {
+    std::string unknown = "#";  // built in steps: GCC 12 warns falsely on "#" + to_string at -O3
+    unknown += std::to_string(column);
+    return unknown;
+  }
   return PQfname(res_.get(), column);
 }
 

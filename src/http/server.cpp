@@ -1,6 +1,9 @@
 #include "http/server.hpp"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <cstdio>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -8,6 +11,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "http/response_writer.hpp"
 #include "huntaze/core/log.hpp"
 #include "huntaze/core/uuid.hpp"
 
@@ -22,47 +26,53 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using Clock = std::chrono::steady_clock;
+constexpr int64_t kNoDeadline = INT64_MAX;
 
-// The Date header, formatted at most once per second per thread.
-const std::string& http_date() {
-  thread_local std::time_t cached_second = 0;
-  thread_local std::string cached;
-  std::time_t now = std::time(nullptr);
-  if (now != cached_second) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    cached = buf;
-    cached_second = now;
-  }
-  return cached;
-}
+int64_t ticks(Clock::time_point t) { return t.time_since_epoch().count(); }
 
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
+  explicit Connection(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  // When the current phase (idle wait, headers, body, write) must be over.
+  // Written by the session, read by the server's sweeper on any thread: one
+  // shared sweeper instead of a timer per socket operation keeps timeouts
+  // almost free on the request path.
+  std::atomic<int64_t> deadline{kNoDeadline};
   // True from the first byte of a request until its response is written;
   // only touched on the connection's strand.
   bool busy = false;
   // Emitted (terminal) when shutdown's grace runs out: the handler's pending
   // operation is aborted so the coroutine unwinds instead of running on.
   asio::cancellation_signal cancel;
+
+  void arm(std::chrono::milliseconds timeout) { deadline.store(ticks(Clock::now() + timeout), std::memory_order_relaxed); }
+  void disarm() { deadline.store(kNoDeadline, std::memory_order_relaxed); }
 };
 
 // Streams a chunked body for Response::stream producers.
 class ChunkWriter final : public BodyWriter {
  public:
-  ChunkWriter(beast::tcp_stream& stream, std::chrono::milliseconds timeout) : stream_(stream), timeout_(timeout) {}
+  ChunkWriter(Connection& conn, std::chrono::milliseconds timeout, bool chunked)
+      : conn_(conn), timeout_(timeout), chunked_(chunked) {}
   asio::awaitable<void> write(std::string_view data) override {
     if (data.empty()) co_return;  // an empty chunk would end the body
-    stream_.expires_after(timeout_);
-    co_await asio::async_write(stream_, bhttp::make_chunk(asio::buffer(data.data(), data.size())), asio::use_awaitable);
+    conn_.arm(timeout_);
+    if (!chunked_) {  // HTTP/1.0: the body ends when the connection closes
+      co_await asio::async_write(conn_.socket, asio::buffer(data.data(), data.size()), asio::use_awaitable);
+      co_return;
+    }
+    char size_line[24];
+    int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+    std::array<asio::const_buffer, 3> pieces{asio::buffer(size_line, static_cast<size_t>(n)),
+                                             asio::buffer(data.data(), data.size()), asio::buffer("\r\n", 2)};
+    co_await asio::async_write(conn_.socket, pieces, asio::use_awaitable);
   }
 
  private:
-  beast::tcp_stream& stream_;
+  Connection& conn_;
   std::chrono::milliseconds timeout_;
+  bool chunked_;
 };
 
 }  // namespace
@@ -107,7 +117,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> session(std::shared_ptr<Connection> conn);
   asio::awaitable<void> reject_busy(tcp::socket socket);
-  asio::awaitable<void> write_response(Connection& conn, const Request& req, Response& res, bool keep_alive);
+  asio::awaitable<void> write_response(Connection& conn, const Request& req, Response& res, bool keep_alive,
+                                       bool http10 = false);
+  asio::awaitable<void> sweep();
   asio::awaitable<void> write_early_error(Connection& conn, int status, std::string_view code,
                                           std::string_view message);
 
@@ -121,12 +133,22 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     connections.erase(c);
     open_gauge.set(static_cast<double>(--open));
   }
+  // Runs fn(conn) on the strand of each open connection that `pred` selects
+  // (pred runs here, on the caller's thread, so it may only read atomics).
+  template <class Pred, class Fn>
+  void for_each_connection_if(Pred pred, Fn fn) {
+    std::lock_guard lock(mutex);
+    for (auto& [ptr, weak] : connections) {
+      if (!pred(*ptr)) continue;
+      if (auto c = weak.lock()) asio::post(c->socket.get_executor(), [c, fn] { fn(*c); });
+    }
+  }
   // Runs fn(conn) on each open connection's strand.
   template <class Fn>
   void for_each_connection(Fn fn) {
     std::lock_guard lock(mutex);
     for (auto& [ptr, weak] : connections) {
-      if (auto c = weak.lock()) asio::post(c->stream.get_executor(), [c, fn] { fn(*c); });
+      if (auto c = weak.lock()) asio::post(c->socket.get_executor(), [c, fn] { fn(*c); });
     }
   }
 };
@@ -191,7 +213,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       }
       self->untrack(raw);
     };
-    asio::co_spawn(conn->stream.get_executor(), session(conn),
+    asio::co_spawn(conn->socket.get_executor(), session(conn),
                    asio::bind_cancellation_slot(conn->cancel.slot(), std::move(on_done)));
   }
 }
@@ -210,63 +232,59 @@ asio::awaitable<void> Server::Impl::write_early_error(Connection& conn, int stat
 }
 
 asio::awaitable<void> Server::Impl::write_response(Connection& conn, const Request& req, Response& res,
-                                                   bool keep_alive) {
-  auto& stream = conn.stream;
-  auto fill = [&](auto& out) {
-    for (auto& [k, v] : res.headers.items()) out.insert(k, v);
-    out.set(bhttp::field::date, http_date());
-    out.keep_alive(keep_alive);
-  };
-  if (!res.stream) {
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
-    fill(out);
-    if (req.method == "HEAD") {
-      out.content_length(res.body.size());  // what GET would send, without the body
-    } else {
-      out.body() = std::move(res.body);
-      out.prepare_payload();
-    }
-    stream.expires_after(cfg.write_timeout);
-    bhttp::serializer<false, bhttp::string_body> sr{out};
-    if (req.method == "HEAD") sr.split(true);
-    if (req.method == "HEAD") {
-      co_await bhttp::async_write_header(stream, sr, asio::use_awaitable);
-    } else {
-      co_await bhttp::async_write(stream, sr, asio::use_awaitable);
-    }
+                                                   bool keep_alive, bool http10) {
+  WireOptions wire{.keep_alive = keep_alive, .http10 = http10, .head = req.method == "HEAD"};
+  const bool streamed = static_cast<bool>(res.stream) && !status_has_no_body(res.status);
+  if (streamed) {
+    // HTTP/1.0 has no chunked encoding: the body ends when the connection does.
+    wire.chunked = !http10;
+    if (http10) wire.keep_alive = false;
+  }
+  const std::string head = serialize_head(res, wire);
+  conn.arm(cfg.write_timeout);
+  if (!streamed) {
+    const bool send_body = !wire.head && !status_has_no_body(res.status);
+    std::array<asio::const_buffer, 2> pieces{asio::buffer(head),
+                                             send_body ? asio::buffer(res.body) : asio::const_buffer()};
+    co_await asio::async_write(conn.socket, pieces, asio::use_awaitable);
     co_return;
   }
-  bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(res.status), 11};
-  fill(out);
-  out.chunked(true);
-  bhttp::response_serializer<bhttp::empty_body> sr{out};
-  stream.expires_after(cfg.write_timeout);
-  co_await bhttp::async_write_header(stream, sr, asio::use_awaitable);
-  if (req.method != "HEAD") {
-    ChunkWriter writer(stream, cfg.write_timeout);
+  co_await asio::async_write(conn.socket, asio::buffer(head), asio::use_awaitable);
+  if (!wire.head) {
+    ChunkWriter writer(conn, cfg.write_timeout, wire.chunked);
     co_await res.stream(writer);
+    if (wire.chunked) {
+      conn.arm(cfg.write_timeout);
+      co_await asio::async_write(conn.socket, asio::buffer("0\r\n\r\n", 5), asio::use_awaitable);
+    }
   }
-  stream.expires_after(cfg.write_timeout);
-  co_await asio::async_write(stream, bhttp::make_chunk_last(), asio::use_awaitable);
 }
 
 asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
-  auto& stream = conn->stream;
+  auto& socket = conn->socket;
   std::string remote;
   {
     error_code ec;
-    auto ep = stream.socket().remote_endpoint(ec);
+    auto ep = socket.remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string();
   }
   // Holds the header while it is parsed; body bytes pass through it in pieces.
   beast::flat_buffer buffer(std::max<size_t>(cfg.header_limit + 4096, 64 * 1024));
-
   bool answered_early = false;  // a limit or parse error answered before the request was read
+
+  // A read that ended because the sweeper closed the socket, the client left,
+  // or shutdown closed an idle connection: nothing to answer.
+  auto quiet_end = [](const error_code& ec) {
+    return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
+           ec == asio::error::connection_reset || ec == asio::error::bad_descriptor ||
+           ec == bhttp::error::partial_message;
+  };
+
   while (!stopping) {
     // 1. Idle: wait for the first byte of the next request.
     if (buffer.size() == 0) {
-      stream.expires_after(cfg.idle_timeout);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+      conn->arm(cfg.idle_timeout);
+      auto [ec, n] = co_await socket.async_read_some(buffer.prepare(4096), use_tuple);
       if (ec) break;  // closed by the client, idle timeout, or shutdown
       buffer.commit(n);
     }
@@ -275,15 +293,14 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
     // 2. Headers, within header_timeout and header_limit.
     bhttp::request_parser<bhttp::empty_body> head;
     head.header_limit(static_cast<std::uint32_t>(cfg.header_limit));
-    stream.expires_after(cfg.header_timeout);
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, head, use_tuple);
+    conn->arm(cfg.header_timeout);
+    auto [hec, hn] = co_await bhttp::async_read_header(socket, buffer, head, use_tuple);
     (void)hn;
     if (hec) {
       if (hec == bhttp::error::header_limit || hec == bhttp::error::buffer_overflow) {
         answered_early = true;
         co_await write_early_error(*conn, 431, "headers_too_large", "request headers exceed the limit");
-      } else if (hec != beast::error::timeout && hec != bhttp::error::end_of_stream && hec != asio::error::eof &&
-                 hec != asio::error::operation_aborted && hec != asio::error::connection_reset) {
+      } else if (!quiet_end(hec)) {
         answered_early = true;
         co_await write_early_error(*conn, 400, "malformed_request", "the request could not be parsed");
       }
@@ -291,8 +308,9 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
     }
 
     Request req;
-    req.received_at = std::chrono::steady_clock::now();
+    req.received_at = Clock::now();
     req.remote_address = remote;
+    bool http10 = false;
     {
       const auto& h = head.get();
       req.method = std::string(h.method_string());
@@ -302,6 +320,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
       if (q != std::string::npos) req.query = req.target.substr(q + 1);
       for (const auto& f : h) req.headers.add(std::string(f.name_string()), std::string(f.value()));
       req.keep_alive = h.keep_alive();
+      http10 = h.version() < 11;
     }
     if (req.path.empty() || req.path.front() != '/') {
       answered_early = true;
@@ -313,8 +332,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
     const size_t limit = body_limit_for(req.method, req.path);
     if (auto len = head.content_length(); len && *len > limit) {
       answered_early = true;
-      co_await write_early_error(*conn, 413, "body_too_large",
-                                 "request body exceeds " + std::to_string(limit) + " bytes");
+      co_await write_early_error(*conn, 413, "body_too_large", "request body exceeds " + std::to_string(limit) + " bytes");
       break;
     }
     bhttp::request_parser<bhttp::string_body> parser(std::move(head));
@@ -322,22 +340,20 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
     if (!parser.is_done()) {
       if (auto expect = req.headers.get("Expect"); expect && iequals(*expect, "100-continue")) {
         static const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
-        stream.expires_after(cfg.write_timeout);
-        auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(cont), use_tuple);
+        conn->arm(cfg.write_timeout);
+        auto [cec, cn] = co_await asio::async_write(socket, asio::buffer(cont), use_tuple);
         (void)cn;
         if (cec) break;
       }
-      stream.expires_after(cfg.body_timeout);
-      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      conn->arm(cfg.body_timeout);
+      auto [bec, bn] = co_await bhttp::async_read(socket, buffer, parser, use_tuple);
       (void)bn;
       if (bec) {
         if (bec == bhttp::error::body_limit) {
           answered_early = true;
           co_await write_early_error(*conn, 413, "body_too_large",
                                      "request body exceeds " + std::to_string(limit) + " bytes");
-        } else if (bec != beast::error::timeout && bec != bhttp::error::end_of_stream && bec != asio::error::eof &&
-                   bec != asio::error::operation_aborted && bec != asio::error::connection_reset &&
-                   bec != bhttp::error::partial_message) {
+        } else if (!quiet_end(bec)) {
           answered_early = true;
           co_await write_early_error(*conn, 400, "malformed_request", "the request body could not be parsed");
         }
@@ -347,7 +363,8 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
     req.body = std::move(parser.get().body());
 
     // 4. The pipeline never throws (the errors middleware), but a bug there
-    // must cost one connection, not the process.
+    // must cost one connection, not the process. Handlers bound their own time.
+    conn->disarm();
     Response res;
     try {
       res = co_await pipeline(req);
@@ -359,7 +376,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
     const bool keep = req.keep_alive && !stopping;
     bool written = true;
     try {
-      co_await write_response(*conn, req, res, keep);
+      co_await write_response(*conn, req, res, keep, http10);
     } catch (const boost::system::system_error&) {
       written = false;  // the client went away or stalled past write_timeout
     } catch (const std::exception& e) {
@@ -369,24 +386,47 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
       written = false;
     }
     conn->busy = false;
-    if (!written || !keep) break;
+    if (!written || !keep || (res.stream && http10)) break;
   }
 
   error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  if (answered_early) {
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  if (answered_early && socket.is_open()) {
     // Lingering close: the client may still be sending the request we refused;
     // closing with unread input would reset the connection and could destroy
     // the error response before the client reads it.
-    stream.expires_after(std::chrono::milliseconds(500));
+    conn->arm(std::chrono::milliseconds(500));
     char sink[4096];
     for (int i = 0; i < 64; ++i) {
-      auto [rec, rn] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+      auto [rec, rn] = co_await socket.async_read_some(asio::buffer(sink), use_tuple);
       (void)rn;
       if (rec) break;
     }
   }
-  stream.socket().close(ignored);
+  conn->disarm();
+  socket.close(ignored);
+}
+
+// Closes connections whose current phase ran past its deadline. One timer
+// for the whole server: a timeout costs an atomic store per phase instead of
+// a timer arm and cancel per socket operation.
+asio::awaitable<void> Server::Impl::sweep() {
+  auto self = shared_from_this();
+  using std::chrono::milliseconds;
+  const auto shortest = std::min({cfg.idle_timeout, cfg.header_timeout, cfg.body_timeout, cfg.write_timeout});
+  const auto interval = std::clamp(shortest / 4, milliseconds(20), milliseconds(1000));
+  asio::steady_timer timer(ioc);
+  while (!stopping || open.load() > 0) {
+    timer.expires_after(interval);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;
+    const int64_t now = ticks(Clock::now());
+    for_each_connection_if([now](const Connection& c) { return c.deadline.load(std::memory_order_relaxed) <= now; },
+                           [](Connection& c) {
+                             error_code ignored;
+                             c.socket.close(ignored);  // pending reads and writes end with operation_aborted
+                           });
+  }
 }
 
 Server::Server(asio::io_context& ioc, ServerConfig config, const Router& router, Handler pipeline,
@@ -407,6 +447,7 @@ void Server::start() {
   a.bind(endpoint);
   a.listen(asio::socket_base::max_listen_connections);
   asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);
+  asio::co_spawn(impl_->ioc, impl_->sweep(), asio::detached);
 }
 
 unsigned short Server::port() const {
@@ -426,7 +467,8 @@ asio::awaitable<void> Server::shutdown(std::chrono::milliseconds grace) {
   });
   // Idle connections go now; busy ones close after their response.
   impl->for_each_connection([](Connection& c) {
-    if (!c.busy) c.stream.socket().close();
+    error_code ignored;
+    if (!c.busy) c.socket.close(ignored);
   });
   asio::steady_timer timer(co_await asio::this_coro::executor);
   const auto deadline = std::chrono::steady_clock::now() + grace;
@@ -437,7 +479,7 @@ asio::awaitable<void> Server::shutdown(std::chrono::milliseconds grace) {
       log::warn("shutdown grace expired; closing connections", {{"open", static_cast<uint64_t>(impl->open.load())}});
       impl->for_each_connection([](Connection& c) {
         error_code ignored;
-        c.stream.socket().close(ignored);
+        c.socket.close(ignored);
         c.cancel.emit(asio::cancellation_type::terminal);
       });
       cut = true;

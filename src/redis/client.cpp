@@ -26,20 +26,25 @@ bool iequals(std::string_view a, std::string_view b) {
 
 // Commands that change the state of the connection they run on would leak
 // into every other caller multiplexed on it (a SELECT switches their
-// database, a SUBSCRIBE swallows their replies, a lone MULTI queues their
+// database, a SUBSCRIBE swallows their replies, an open MULTI queues their
 // commands into someone's transaction). They are refused; pub/sub has
 // subscribe(), and MULTI ... EXEC works inside one pipeline(), whose commands
 // are sent back to back on one connection.
-void check(const Command& command, bool in_pipeline) {
-  if (command.empty()) throw std::invalid_argument("empty Redis command");
+void check(const std::vector<Command>& commands) {
   static constexpr std::string_view refused[] = {"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE",
                                                  "PUNSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR", "SELECT",
                                                  "QUIT", "RESET", "HELLO", "WATCH"};
-  const std::string& name = command.front();
-  for (auto r : refused)
-    if (iequals(name, r)) throw std::invalid_argument("Redis command " + name + " is not allowed on a shared connection");
-  if (!in_pipeline && iequals(name, "MULTI"))
-    throw std::invalid_argument("MULTI must be sent with its EXEC in one pipeline()");
+  bool in_transaction = false;
+  for (const auto& command : commands) {
+    if (command.empty()) throw std::invalid_argument("empty Redis command");
+    const std::string& name = command.front();
+    for (auto r : refused)
+      if (iequals(name, r))
+        throw std::invalid_argument("Redis command " + name + " is not allowed on a shared connection");
+    if (iequals(name, "MULTI")) in_transaction = true;
+    else if (iequals(name, "EXEC") || iequals(name, "DISCARD")) in_transaction = false;
+  }
+  if (in_transaction) throw std::invalid_argument("MULTI must be closed by EXEC or DISCARD in the same pipeline()");
 }
 
 class Client final : public Redis {
@@ -55,16 +60,16 @@ class Client final : public Redis {
   ~Client() override { close(); }
 
   asio::awaitable<Reply> command(Command args) override {
-    check(args, false);
     std::vector<Command> one;
     one.push_back(std::move(args));
+    check(one);
     auto replies = co_await execute(std::move(one));
     if (replies.front().is_error()) throw RedisError(replies.front().str);
     co_return std::move(replies.front());
   }
 
   asio::awaitable<std::vector<Reply>> pipeline(std::vector<Command> commands) override {
-    for (const auto& c : commands) check(c, true);
+    check(commands);
     if (commands.empty()) co_return std::vector<Reply>();
     co_return co_await execute(std::move(commands));
   }

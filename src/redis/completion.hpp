@@ -7,7 +7,9 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
@@ -40,6 +42,11 @@ class Completion {
   }
 
   explicit operator bool() const noexcept { return static_cast<bool>(handler_); }
+
+  // Where per-operation cancellation arrives. It must be taken from the
+  // type-erased handler, not the original: any_completion_handler installs
+  // its own forwarding handler in the original slot.
+  asio::cancellation_slot cancellation_slot() const noexcept { return asio::get_associated_cancellation_slot(handler_); }
 
   // Never runs the handler inline: it is posted through `io` and from there
   // dispatched to the handler's own executor (the caller's coroutine), so no

@@ -4,8 +4,10 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <algorithm>
 
@@ -17,6 +19,7 @@ using Clock = std::chrono::steady_clock;
 using Handler = Completion<void(std::exception_ptr, std::vector<Reply>)>;
 
 struct CommandConnection::Pending {
+  uint64_t id = 0;  // what a cancellation names: the op itself may be gone by then
   Handler handler;
   std::vector<Command> commands;  // until hiredis has copied them into its output buffer
   std::vector<Reply> replies;
@@ -25,6 +28,20 @@ struct CommandConnection::Pending {
   bool done = false;       // the caller has been answered
   Clock::time_point started;
   Clock::time_point deadline;
+};
+
+// Per-operation cancellation (e.g. `co_await (redis.command(...) || timer)`):
+// the caller is answered with operation_aborted at once; the reply, when it
+// comes, is ignored. Emitted on the caller's side, so it only posts to the
+// strand, and it stays harmless after the op has completed.
+struct CommandConnection::Canceller {
+  std::weak_ptr<CommandConnection> connection;
+  uint64_t id;
+
+  void operator()(asio::cancellation_type type) const {
+    if (type == asio::cancellation_type::none) return;
+    if (auto c = connection.lock()) asio::post(c->strand(), [c, id = id] { c->cancel(id); });
+  }
 };
 
 CommandConnection::CommandConnection(asio::any_io_executor executor, RedisConfig config, const RedisMetrics& metrics)
@@ -46,7 +63,9 @@ asio::awaitable<std::vector<Reply>> CommandConnection::execute(std::vector<Comma
   // captures twice when it appears inside a co_await expression.
   auto initiation = [self = shared_this()](auto handler, std::vector<Command> commands) {
     auto op = std::make_unique<Pending>();
+    op->id = self->next_id_.fetch_add(1, std::memory_order_relaxed) + 1;
     op->handler = Handler(std::move(handler), self->strand().get_inner_executor());
+    if (auto slot = op->handler.cancellation_slot(); slot.is_connected()) slot.emplace<Canceller>(self, op->id);
     op->count = commands.size();
     op->commands = std::move(commands);
     op->started = Clock::now();
@@ -110,15 +129,23 @@ void CommandConnection::succeed(Pending& op) {
 void CommandConnection::fail(Pending& op, Outcome outcome) {
   op.done = true;
   std::exception_ptr error;
-  if (outcome == Outcome::timeout) {
+  if (outcome == Outcome::timeout || outcome == Outcome::cancelled) {
+    // A caller that gives up on its own deadline saw a timeout too.
     metrics_.timeout.inc(static_cast<double>(op.count));
     metrics_.duration.observe(std::chrono::duration<double>(Clock::now() - op.started).count());
-    error = std::make_exception_ptr(RedisUnavailable("redis command timed out"));
+    error = outcome == Outcome::timeout
+                ? std::make_exception_ptr(RedisUnavailable("redis command timed out"))
+                : std::make_exception_ptr(boost::system::system_error(asio::error::operation_aborted));
   } else {
     metrics_.unavailable.inc(static_cast<double>(op.count));
     error = std::make_exception_ptr(RedisUnavailable("redis connection lost"));
   }
   op.handler.complete(strand().get_inner_executor(), std::move(error), std::vector<Reply>());
+}
+
+void CommandConnection::cancel(uint64_t id) {
+  for (auto& op : inflight_)
+    if (op->id == id && !op->done) fail(*op, Outcome::cancelled);
 }
 
 void CommandConnection::erase(const Pending& op) {

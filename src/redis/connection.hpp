@@ -2,12 +2,15 @@
 // one hiredis context and matched to replies in order. A caller whose reply
 // takes longer than command_timeout gets RedisUnavailable and the connection
 // is dropped and reconnected: the replies it still owes are never read, and
-// everything else in flight on it fails the same way.
+// everything else in flight on it fails the same way. Per-operation
+// cancellation is supported: the caller gets operation_aborted at once.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -32,12 +35,14 @@ class CommandConnection final : public Link {
 
  private:
   struct Pending;
-  enum class Outcome { unavailable, timeout };
+  struct Canceller;
+  enum class Outcome { unavailable, timeout, cancelled };
 
   void submit(std::unique_ptr<Pending> op);
   void handle_reply(Pending& op, const void* reply);
   void succeed(Pending& op);
   void fail(Pending& op, Outcome outcome);
+  void cancel(uint64_t id);
   void erase(const Pending& op);
   Pending* first_open();
   void arm_deadline();
@@ -59,6 +64,7 @@ class CommandConnection final : public Link {
   // has the same timeout, so deadlines are in send order too.
   asio::steady_timer deadline_;
   bool deadline_armed_ = false;
+  std::atomic<uint64_t> next_id_{0};
 };
 
 }  // namespace huntaze::redis::detail

@@ -11,6 +11,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -31,12 +32,16 @@ class MessageQueue {
   // Ends the queue: a pending pop() and every later one throw
   // boost::system::system_error(operation_aborted).
   void close();
-  // The oldest message, waiting for one if need be. Holds `queue` while it waits.
+  // The oldest message, waiting for one if need be. Holds `queue` while it
+  // waits. Supports per-operation cancellation (`next() || timer`): a
+  // cancelled pop throws operation_aborted and loses no message.
   static boost::asio::awaitable<Message> pop(std::shared_ptr<MessageQueue> queue);
 
  private:
   using Waiter = Completion<void(boost::system::error_code, Message)>;
-  void start_pop(Waiter waiter);
+  struct Canceller;
+  void start_pop(Waiter waiter, uint64_t id);
+  void cancel(uint64_t id);
 
   boost::asio::any_io_executor io_;
   metrics::Counter& dropped_;
@@ -44,6 +49,8 @@ class MessageQueue {
   std::mutex mutex_;
   std::deque<Message> messages_;  // empty whenever waiter_ is set
   Waiter waiter_;
+  uint64_t waiter_id_ = 0;
+  uint64_t next_id_ = 0;
   bool closed_ = false;
 };
 

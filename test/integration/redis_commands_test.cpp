@@ -22,7 +22,7 @@ std::string binary_value(size_t size) {
 
 }  // namespace
 
-TEST_CASE("binary keys and values round-trip through SET and GET", "[redis]") {
+TEST_CASE("redis: binary keys and values round-trip through SET and GET", "[redis]") {
   test::RedisFixture f;
   const std::string key = test::unique_key("binary") + std::string("\0\r\nkey", 6);
   const std::string small("a\0b\r\nc\r\n", 8);
@@ -42,7 +42,7 @@ TEST_CASE("binary keys and values round-trip through SET and GET", "[redis]") {
   REQUIRE(f.io.block(f.redis->command({"DEL", key})).integer == 1);
 }
 
-TEST_CASE("integer array nil and status replies", "[redis]") {
+TEST_CASE("redis: integer array nil and status replies", "[redis]") {
   test::RedisFixture f;
   const auto counter = test::unique_key("counter");
   const auto list = test::unique_key("list");
@@ -76,7 +76,7 @@ TEST_CASE("integer array nil and status replies", "[redis]") {
   f.io.block(f.redis->command({"DEL", counter, list}));
 }
 
-TEST_CASE("an error reply throws RedisError with the server's message", "[redis]") {
+TEST_CASE("redis: an error reply throws RedisError with the server's message", "[redis]") {
   test::RedisFixture f;
   const auto key = test::unique_key("wrongtype");
   f.io.block(f.redis->command({"SET", key, "text", "PX", "60000"}));
@@ -93,9 +93,11 @@ TEST_CASE("an error reply throws RedisError with the server's message", "[redis]
   // A misuse that would break the shared connection is refused up front.
   REQUIRE_THROWS_AS(f.io.block(f.redis->command({"SELECT", "1"})), std::invalid_argument);
   REQUIRE_THROWS_AS(f.io.block(f.redis->command({})), std::invalid_argument);
+  REQUIRE_THROWS_AS(f.io.block(f.redis->command({"MULTI"})), std::invalid_argument);
+  REQUIRE_THROWS_AS(f.io.block(f.redis->pipeline({{"MULTI"}, {"INCR", key}})), std::invalid_argument);
 }
 
-TEST_CASE("a pipeline of 1000 commands returns its replies in order with errors in place", "[redis]") {
+TEST_CASE("redis: a pipeline of 1000 commands returns its replies in order with errors in place", "[redis]") {
   test::RedisFixture f;
   const auto counter = test::unique_key("pipeline");
   const auto text = test::unique_key("pipeline-text");
@@ -148,7 +150,7 @@ asio::awaitable<bool> round_trip(std::shared_ptr<redis::Redis> redis, std::strin
 
 }  // namespace
 
-TEST_CASE("500 concurrent coroutines on two I/O threads each get their own replies", "[redis]") {
+TEST_CASE("redis: 500 concurrent coroutines on two I/O threads each get their own replies", "[redis]") {
   test::RedisFixture f;
   const auto prefix = test::unique_key("concurrent");
   const auto counter = prefix + ":count";
@@ -161,7 +163,7 @@ TEST_CASE("500 concurrent coroutines on two I/O threads each get their own repli
   f.io.block(f.redis->command({"DEL", counter}));
 }
 
-TEST_CASE("eval runs scripts by SHA and reloads them after SCRIPT FLUSH", "[redis]") {
+TEST_CASE("redis: eval runs scripts by SHA and reloads them after SCRIPT FLUSH", "[redis]") {
   // A private server: SCRIPT FLUSH must not race with other tests' scripts,
   // and on a fresh server the first call really meets NOSCRIPT.
   test::RedisProcess server;

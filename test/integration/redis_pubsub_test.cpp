@@ -10,7 +10,7 @@
 using namespace huntaze;
 namespace asio = boost::asio;
 
-TEST_CASE("a subscription receives 100 messages in the order they were published", "[redis]") {
+TEST_CASE("redis: a subscription receives 100 messages in the order they were published", "[redis]") {
   test::RedisFixture f;
   const auto channel = test::unique_key("channel");
   auto sub = f.io.block(f.redis->subscribe({channel}));
@@ -29,7 +29,7 @@ TEST_CASE("a subscription receives 100 messages in the order they were published
   sub->close();
 }
 
-TEST_CASE("one subscription covers several channels", "[redis]") {
+TEST_CASE("redis: one subscription covers several channels", "[redis]") {
   test::RedisFixture f;
   const auto a = test::unique_key("channel-a");
   const auto b = test::unique_key("channel-b");
@@ -44,7 +44,7 @@ TEST_CASE("one subscription covers several channels", "[redis]") {
   REQUIRE(second.payload == "to a");
 }
 
-TEST_CASE("closing a subscription makes a pending next() throw operation_aborted", "[redis]") {
+TEST_CASE("redis: closing a subscription makes a pending next() throw operation_aborted", "[redis]") {
   test::RedisFixture f;
   auto sub = f.io.block(f.redis->subscribe({test::unique_key("channel")}));
   auto pending = asio::co_spawn(f.io.executor(), sub->next(), asio::use_future);
@@ -58,7 +58,7 @@ TEST_CASE("closing a subscription makes a pending next() throw operation_aborted
   REQUIRE_THROWS_AS(f.io.block(sub->next()), boost::system::system_error);
 }
 
-TEST_CASE("closing the client ends its subscriptions", "[redis]") {
+TEST_CASE("redis: closing the client ends its subscriptions", "[redis]") {
   test::RedisFixture f;
   auto sub = f.io.block(f.redis->subscribe({test::unique_key("channel")}));
   auto pending = asio::co_spawn(f.io.executor(), sub->next(), asio::use_future);

@@ -2,6 +2,11 @@
 // start and pause (never the shared one).
 #include <catch2/catch.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/system_error.hpp>
+
 #include <future>
 
 #include "redis_fixture.hpp"
@@ -10,7 +15,7 @@ using namespace huntaze;
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-TEST_CASE("while Redis is down calls fail with RedisUnavailable and the client recovers", "[redis]") {
+TEST_CASE("redis: while Redis is down calls fail with RedisUnavailable and the client recovers", "[redis]") {
   test::RedisProcess server;
   test::RedisFixture f(server.config());
   const auto key = test::unique_key("restart");
@@ -37,7 +42,7 @@ TEST_CASE("while Redis is down calls fail with RedisUnavailable and the client r
   REQUIRE(f.counter("redis_reconnects_total") >= 1);
 }
 
-TEST_CASE("a subscription re-subscribes after a restart", "[redis]") {
+TEST_CASE("redis: a subscription re-subscribes after a restart", "[redis]") {
   test::RedisProcess server;
   test::RedisFixture f(server.config());
   const auto channel = test::unique_key("channel");
@@ -64,7 +69,7 @@ TEST_CASE("a subscription re-subscribes after a restart", "[redis]") {
   REQUIRE(message.payload == "after");
 }
 
-TEST_CASE("a command without an answer within command_timeout fails and the client recovers", "[redis]") {
+TEST_CASE("redis: a command without an answer within command_timeout fails and the client recovers", "[redis]") {
   test::RedisProcess server;
   auto config = server.config();
   config.command_timeout = 200ms;
@@ -88,7 +93,7 @@ TEST_CASE("a command without an answer within command_timeout fails and the clie
   admin->close();
 }
 
-TEST_CASE("close() fails pending calls with RedisUnavailable", "[redis]") {
+TEST_CASE("redis: close() fails pending calls with RedisUnavailable", "[redis]") {
   test::RedisProcess server;
   auto config = server.config();
   config.command_timeout = 10s;  // the close, not the timeout, must end the call
@@ -110,7 +115,39 @@ TEST_CASE("close() fails pending calls with RedisUnavailable", "[redis]") {
   admin->close();
 }
 
-TEST_CASE("AUTH and SELECT are sent on connect and a host name is resolved", "[redis]") {
+TEST_CASE("redis: a cancelled call ends at once and its late reply is ignored", "[redis]") {
+  test::RedisProcess server;
+  auto config = server.config();
+  config.connections = 1;
+  config.command_timeout = 10s;  // the cancellation, not the timeout, must end the call
+  test::RedisFixture f(config);
+  auto admin = redis::make_redis_client(f.io.executor(), server.config(), f.registry);
+  REQUIRE(test::eventually([&] { return admin->connected(); }));
+
+  // BLPOP with a one-second timeout: Redis answers (nil) well after we give up.
+  asio::cancellation_signal cancel;
+  auto pending = asio::co_spawn(f.io.executor(), f.redis->command({"BLPOP", test::unique_key("empty"), "1"}),
+                                asio::bind_cancellation_slot(cancel.slot(), asio::use_future));
+  REQUIRE(test::eventually([&] {
+    auto info = f.io.block(admin->command({"INFO", "clients"})).str;
+    return info.find("blocked_clients:1") != std::string::npos;
+  }));
+  asio::post(f.io.executor(), [&] { cancel.emit(asio::cancellation_type::terminal); });
+  try {
+    pending.get();
+    FAIL("a cancelled call returned");
+  } catch (const boost::system::system_error& e) {
+    REQUIRE(e.code() == asio::error::operation_aborted);
+  }
+  // The same connection goes on: the next reply is the next command's, not
+  // the cancelled BLPOP's nil.
+  const auto key = test::unique_key("after-cancel");
+  f.io.block(f.redis->command({"SET", key, "v"}));
+  REQUIRE(f.io.block(f.redis->command({"GET", key})).str == "v");
+  admin->close();
+}
+
+TEST_CASE("redis: AUTH and SELECT are sent on connect and a host name is resolved", "[redis]") {
   test::RedisProcess server;
   {
     test::RedisFixture plain(server.config());
