@@ -5,6 +5,7 @@
 // completion in the background and simply stops waiting for it.
 #pragma once
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
@@ -30,7 +31,10 @@ boost::asio::awaitable<std::optional<T>> within(boost::asio::awaitable<T> op, st
     channel->try_send(boost::system::error_code{}, e, std::move(value));
   });
   asio::steady_timer timer(ex, timeout);
-  auto outcome = co_await (channel->async_receive(asio::use_awaitable) || timer.async_wait(asio::use_awaitable));
+  // The timer's wait completes with an error code, not an exception, when the
+  // operation wins: throwing on every success cost a fifth of /readyz's CPU.
+  auto outcome = co_await (channel->async_receive(asio::use_awaitable) ||
+                           timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   if (outcome.index() == 1) co_return std::nullopt;
   auto [failure, value] = std::move(std::get<0>(outcome));
   if (failure) std::rethrow_exception(failure);

@@ -129,7 +129,14 @@ Metric& Family<Metric>::with(const std::vector<std::string>& values) {
 
 template <class Metric>
 Metric& Family<Metric>::with(std::initializer_list<std::string_view> values) {
-  return with(std::vector<std::string>(values.begin(), values.end()));
+  if (values.size() != labels_.size())
+    throw std::invalid_argument("metric " + name_ + ": expected " + std::to_string(labels_.size()) + " label values");
+  std::span<const std::string_view> key(values.begin(), values.size());
+  std::lock_guard lock(mutex_);
+  auto it = children_.find(key);
+  if (it == children_.end())
+    it = children_.emplace(std::vector<std::string>(values.begin(), values.end()), make_metric<Metric>(bounds_)).first;
+  return *it->second;
 }
 
 template <class Metric>

@@ -63,14 +63,14 @@ std::optional<Uuid> Uuid::parse(std::string_view text) {
 
 std::string Uuid::str() const {
   static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  char out[36];
+  size_t o = 0;
   for (size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += digits[bytes[i] >> 4];
-    out += digits[bytes[i] & 0xf];
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = digits[bytes[i] >> 4];
+    out[o++] = digits[bytes[i] & 0xf];
   }
-  return out;
+  return std::string(out, sizeof out);
 }
 
 bool Uuid::is_nil() const {

@@ -7,10 +7,16 @@
 
 namespace huntaze::http {
 
+namespace {
+// ASCII case folding: header names are ASCII, and std::tolower's locale
+// lookup per character showed up in request profiles.
+constexpr char fold(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+}  // namespace
+
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (fold(a[i]) != fold(b[i])) return false;
   return true;
 }
 

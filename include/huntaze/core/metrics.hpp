@@ -12,7 +12,9 @@
 // returned by the registry live as long as the registry.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <span>
 #include <functional>
 #include <map>
 #include <memory>
@@ -90,8 +92,19 @@ class Family {
   std::string name_, help_;
   std::vector<std::string> labels_;
   std::vector<double> bounds_;
+  // Orders label-value lists of strings or string_views alike, so that a
+  // lookup on the hot path allocates nothing.
+  struct LabelsLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+        return std::string_view(x) < std::string_view(y);
+      });
+    }
+  };
   mutable std::mutex mutex_;
-  std::map<std::vector<std::string>, std::unique_ptr<Metric>> children_;
+  std::map<std::vector<std::string>, std::unique_ptr<Metric>, LabelsLess> children_;
 };
 
 class Registry {
