@@ -1,13 +1,12 @@
 #include "huntaze/db/migrations.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include "huntaze/core/digest.hpp"
 #include "huntaze/core/log.hpp"
 
 namespace huntaze::db {
@@ -29,20 +28,7 @@ CREATE TABLE IF NOT EXISTS public.schema_migrations (
   applied_at timestamptz NOT NULL DEFAULT now()
 ))sql";
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    throw MigrationError("SHA-256 failed");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0xf];
-  }
-  return out;
-}
+std::string sha256_hex(std::string_view data) { return hex_digest(DigestKind::sha256, data); }
 
 // "0003_auth_users.sql" -> 3; nullopt when the name is not NNNN_<what>.sql.
 std::optional<int> version_of(const std::string& name) {

@@ -3,17 +3,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 
+#include "huntaze/core/strings.hpp"
 #include "huntaze/http/middleware.hpp"
 
 namespace huntaze::http {
 
 namespace {
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
-}
 
 bool origin_allowed(const CorsOptions& o, std::string_view origin) {
   return std::any_of(o.allowed_origins.begin(), o.allowed_origins.end(),

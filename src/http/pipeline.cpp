@@ -2,17 +2,12 @@
 // dispatches to the matched route.
 #include <boost/asio/awaitable.hpp>
 
+#include "huntaze/core/strings.hpp"
 #include "huntaze/http/middleware.hpp"
 
 namespace huntaze::http {
 
 namespace {
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
-}
 
 asio::awaitable<Response> dispatch(const Router* router, Request& req) {
   auto m = router->match(req.method, req.path);

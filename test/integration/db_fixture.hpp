@@ -4,7 +4,6 @@
 // test::eventually().
 #pragma once
 
-#include <libpq-fe.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -24,6 +23,7 @@
 #include "huntaze/db/config.hpp"
 #include "huntaze/db/database.hpp"
 #include "support/harness.hpp"
+#include "support/io_threads.hpp"
 
 namespace huntaze::test::dbt {
 
@@ -50,24 +50,7 @@ inline db::DatabaseConfig config_for(const std::string& url) {
   return c;
 }
 
-// First column of the first row as text ("" for NULL or no rows), run as the
-// admin user on a connection of its own (synchronous libpq: test set-up only).
-inline std::string admin_scalar(const std::string& url, const std::string& sql) {
-  PGconn* conn = PQconnectdb(url.c_str());
-  if (PQstatus(conn) != CONNECTION_OK) {
-    std::string err = PQerrorMessage(conn);
-    PQfinish(conn);
-    throw std::runtime_error("connect: " + err);
-  }
-  PGresult* res = PQexec(conn, sql.c_str());
-  const bool ok = PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK;
-  std::string value = ok && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) ? PQgetvalue(res, 0, 0) : "";
-  std::string err = PQresultErrorMessage(res);
-  PQclear(res);
-  PQfinish(conn);
-  if (!ok) throw std::runtime_error(sql + ": " + err);
-  return value;
-}
+using test::admin_scalar;
 
 // Backends connected to the test database, other than the one asking.
 inline int backends(const std::string& url, const std::string& extra_condition = "true") {
@@ -77,37 +60,8 @@ inline int backends(const std::string& url, const std::string& extra_condition =
                                     extra_condition));
 }
 
-// An io_context run by background threads until it runs out of work; the
-// destructor waits for that, so anything left running hangs the test.
-class IoThreads {
- public:
-  explicit IoThreads(int threads) : guard_(asio::make_work_guard(ioc_)) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
-  }
-  ~IoThreads() {
-    guard_.reset();
-    for (auto& t : threads_) t.join();
-  }
-  IoThreads(const IoThreads&) = delete;
-  IoThreads& operator=(const IoThreads&) = delete;
+using test::IoThreads;
 
-  asio::any_io_executor executor() { return ioc_.get_executor(); }
-
-  // Starts `work` on the I/O threads; get() the future for its result.
-  template <class T>
-  std::future<T> spawn(asio::awaitable<T> work) {
-    return asio::co_spawn(ioc_, std::move(work), asio::use_future);
-  }
-  template <class T>
-  T block(asio::awaitable<T> work) {
-    return spawn(std::move(work)).get();
-  }
-
- private:
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_;
-  std::vector<std::thread> threads_;
-};
 
 // A pool on a fresh database, on two I/O threads. Members are destroyed in
 // reverse: the pool closes, the threads drain, then the registry goes.

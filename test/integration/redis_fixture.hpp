@@ -24,37 +24,10 @@
 #include "huntaze/redis/redis.hpp"
 #include "redis/redis_client.hpp"
 #include "support/harness.hpp"
+#include "support/io_threads.hpp"
 
 namespace huntaze::test {
 
-// An io_context run by `threads` background threads until it runs out of
-// work: the destructor waits for that, so a client that leaves work behind
-// after close() hangs the test instead of passing.
-class IoThreads {
- public:
-  explicit IoThreads(int threads = 2) : guard_(asio::make_work_guard(ioc_)) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
-  }
-  ~IoThreads() {
-    guard_.reset();
-    for (auto& t : threads_) t.join();
-  }
-  IoThreads(const IoThreads&) = delete;
-  IoThreads& operator=(const IoThreads&) = delete;
-
-  asio::any_io_executor executor() { return ioc_.get_executor(); }
-
-  // Runs `work` on the I/O threads and waits for its result (or exception).
-  template <class T>
-  T block(asio::awaitable<T> work) {
-    return asio::co_spawn(ioc_, std::move(work), asio::use_future).get();
-  }
-
- private:
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_;
-  std::vector<std::thread> threads_;
-};
 
 // Keys no other test (or parallel run) uses.
 inline std::string unique_key(std::string_view what) {

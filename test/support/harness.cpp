@@ -23,7 +23,7 @@ std::string require_env(const char* name) {
   return v;
 }
 
-void admin_exec(const std::string& url, const std::string& sql) {
+std::string admin_scalar(const std::string& url, const std::string& sql) {
   PGconn* conn = PQconnectdb(url.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string err = PQerrorMessage(conn);
@@ -31,12 +31,16 @@ void admin_exec(const std::string& url, const std::string& sql) {
     throw std::runtime_error("connect: " + err);
   }
   PGresult* res = PQexec(conn, sql.c_str());
-  auto status = PQresultStatus(res);
+  const bool ok = PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK;
+  std::string value = ok && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) ? PQgetvalue(res, 0, 0) : "";
   std::string err = PQresultErrorMessage(res);
   PQclear(res);
   PQfinish(conn);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + err);
+  if (!ok) throw std::runtime_error(sql + ": " + err);
+  return value;
 }
+
+void admin_exec(const std::string& url, const std::string& sql) { (void)admin_scalar(url, sql); }
 
 std::string fresh_database_url() {
   const std::string admin = require_env("HUNTAZE_TEST_PG_URL");

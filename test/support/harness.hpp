@@ -64,6 +64,9 @@ std::string fresh_database_url();
 // Runs one statement as the admin user against database `url` (synchronous
 // libpq; test set-up only).
 void admin_exec(const std::string& url, const std::string& sql);
+// The same, returning the first column of the first row as text ("" for NULL
+// or no rows).
+std::string admin_scalar(const std::string& url, const std::string& sql);
 
 // The shared Redis from scripts/test. Tests that stop Redis start their own
 // RedisProcess instead.
