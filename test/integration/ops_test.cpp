@@ -102,6 +102,19 @@ TEST_CASE("/metrics exposes HTTP, pool, Redis and process metrics that promtool 
   CHECK(app.wait() == 0);
 }
 
+TEST_CASE("metrics.listen moves the operations endpoints to a separate admin listener", "[ops]") {
+  auto cfg = config_for(test::fresh_database_url(), test::shared_redis_config());
+  cfg.metrics.listen = "127.0.0.1:" + std::to_string(test::free_port());
+  app::App app(cfg);
+  app.start();
+  REQUIRE(app.admin_port() != 0);
+  CHECK(test::http_get(app.admin_port(), "/metrics").status == 200);
+  CHECK(test::http_get(app.admin_port(), "/readyz").status == 200);
+  CHECK(test::http_get(app.port(), "/metrics").status == 404);
+  app.request_stop();
+  CHECK(app.wait() == 0);
+}
+
 TEST_CASE("an unreachable database fails start-up instead of serving half a process", "[ops]") {
   auto cfg = config_for("host=127.0.0.1 port=" + std::to_string(test::free_port()) + " user=huntaze dbname=x",
                         test::shared_redis_config());
