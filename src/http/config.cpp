@@ -11,7 +11,8 @@ ServerConfig parse_server_config(config::Node node) {
   c.io_threads = static_cast<int>(node.get_int("io_threads", c.io_threads, 0, 256));
   c.max_connections = static_cast<int>(node.get_int("max_connections", c.max_connections, 1, 1'000'000));
   c.header_limit = node.get_size("header_limit", c.header_limit, 1024, 1 << 20);
-  c.body_limit = node.get_size("body_limit", c.body_limit, 0, 1ull << 34);
+  // Bodies are held in memory; large uploads stream through their own routes.
+  c.body_limit = node.get_size("body_limit", c.body_limit, 0, 256ull << 20);
   c.header_timeout = node.get_duration("header_timeout", c.header_timeout, 10ms, milliseconds(3'600'000));
   c.body_timeout = node.get_duration("body_timeout", c.body_timeout, 10ms, milliseconds(3'600'000));
   c.idle_timeout = node.get_duration("idle_timeout", c.idle_timeout, 10ms, milliseconds(3'600'000));

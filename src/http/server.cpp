@@ -100,6 +100,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   tcp::acceptor acceptor;
   std::atomic<bool> stopping{false};
   std::atomic<size_t> open{0};
+  static constexpr int kMaxRejectsInFlight = 64;
+  std::atomic<int> rejecting{0};  // reject_busy() coroutines running
 
   std::mutex mutex;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
@@ -155,7 +157,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
 asio::awaitable<void> Server::Impl::reject_busy(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
-  stream.expires_after(std::chrono::seconds(2));
+  stream.expires_after(std::chrono::milliseconds(500));
   static const std::string busy = [] {
     const std::string body =
         R"({"error":{"code":"server_busy","message":"too many open connections","request_id":"","details":[]}})";
@@ -194,8 +196,13 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     }
     if (open.load() >= static_cast<size_t>(cfg.max_connections)) {
       rejected_connections.inc();
-      auto ex = socket.get_executor();
-      asio::co_spawn(ex, reject_busy(std::move(socket)), asio::detached);
+      // Answering a refusal holds a descriptor for a moment; under a flood
+      // only a bounded number are answered and the rest are simply closed.
+      if (rejecting.load() < kMaxRejectsInFlight) {
+        ++rejecting;
+        auto ex = socket.get_executor();
+        asio::co_spawn(ex, reject_busy(std::move(socket)), [self](std::exception_ptr) { --self->rejecting; });
+      }
       continue;
     }
     error_code ignored;
@@ -221,7 +228,9 @@ asio::awaitable<void> Server::Impl::accept_loop() {
 asio::awaitable<void> Server::Impl::write_early_error(Connection& conn, int status, std::string_view code,
                                                       std::string_view message) {
   rejected_requests.with({code}).inc();
-  Response res = error_response(status, code, message, Uuid::v7().str());
+  const std::string request_id = Uuid::v7().str();
+  Response res = error_response(status, code, message, request_id);
+  res.headers.set("X-Request-Id", request_id);  // every response carries one, refusals too
   Request none;
   none.method = "GET";
   try {

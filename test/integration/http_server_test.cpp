@@ -82,6 +82,7 @@ TEST_CASE("oversized headers get 431 and the connection is closed", "[http]") {
   auto r = c.get("/hello", "X-Big: " + std::string(8000, 'a') + "\r\n");
   CHECK(r.status == 431);
   CHECK(r.body.find("headers_too_large") != std::string::npos);
+  CHECK(r.body.find(r.header("x-request-id")) != std::string::npos);  // refusals carry an id too
   CHECK_FALSE(r.keep_alive);
   CHECK(c.closed_by_server());
 }

@@ -123,6 +123,7 @@ TEST_CASE("wrong types are errors naming the key", "[config]") {
 TEST_CASE("out-of-range values are errors", "[config]") {
   CHECK(error_of("server:\n  port: 70000\n") == "test.yaml:2:9: server.port: must be between 0 and 65535");
   CHECK_THAT(error_of("server:\n  header_limit: 10\n"), Contains("server.header_limit: must be between 1024"));
+  CHECK_THAT(error_of("server:\n  body_limit: 1GiB\n"), Contains("server.body_limit: must be between 0 and 268435456"));
   CHECK(error_of("database:\n  pool_min: 20\n  pool_max: 4\n") ==
         "test.yaml:2:13: database.pool_min: must not exceed pool_max (4)");
   CHECK(error_of("server:\n  cors:\n    origins: [app.example.com]\n") ==
