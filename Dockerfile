@@ -13,7 +13,7 @@ RUN cmake --preset release && cmake --build build/release \
 FROM debian:12-slim AS runtime
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      ca-certificates libpq5 libhiredis0.14 libcurl4 libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 \
+      ca-certificates libpq5 libhiredis0.14 libcurl4 libssl3 libyaml-cpp0.7 libspdlog1.10 libfmt9 libdate-tz3 tzdata \
       libboost-json1.81.0 libboost-url1.81.0 libboost-container1.81.0 \
       libavformat59 libavcodec59 libavutil57 libswscale6 libswresample4 libargon2-1 \
  && rm -rf /var/lib/apt/lists/* \

@@ -7,14 +7,23 @@
 #include <iostream>
 #include <thread>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "app/ops_routes.hpp"
+#include "app/product_schedules.hpp"
 #include "app/process_metrics.hpp"
 #include "db/pg_pool.hpp"
 #include "http/server.hpp"
+#include "huntaze/core/clock.hpp"
 #include "huntaze/core/compute.hpp"
+#include "huntaze/cron/cron.hpp"
 #include "huntaze/core/log.hpp"
 #include "huntaze/db/migrations.hpp"
 #include "huntaze/http/middleware.hpp"
+#include "jobs/admin_routes.hpp"
+#include "jobs/maintenance.hpp"
+#include "jobs/pg_job_queue.hpp"
+#include "jobs/worker.hpp"
 #include "redis/redis_client.hpp"
 
 #ifndef HUNTAZE_VERSION
@@ -57,6 +66,11 @@ struct App::Impl {
   Compute compute;
   std::shared_ptr<db::Database> database;
   std::shared_ptr<redis::Redis> redis;
+  SystemClock clock;
+  jobs::JobRegistry job_registry;
+  std::unique_ptr<jobs::JobQueue> job_queue;
+  std::unique_ptr<jobs::Worker> worker;
+  std::unique_ptr<cron::Cron> cron;
 
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -79,13 +93,40 @@ struct App::Impl {
       int applied = co_await apply_migrations(*database);
       log::info("migrations applied", {{"count", applied}});
     }
+    if (worker) co_await worker->start();
+    if (config.cron.enabled) asio::co_spawn(ioc, cron->run(), asio::detached);
+  }
+
+  // Job kinds and schedules of every module, then the operator's per-kind
+  // retry policies from the configuration.
+  void build_jobs() {
+    jobs::register_maintenance_jobs(job_registry, *database, clock, config.jobs);
+    job_queue = jobs::make_pg_job_queue(job_registry, clock, metrics);
+    cron = std::make_unique<cron::Cron>(*database, *job_queue, clock, config.cron);
+    register_product_schedules(*cron, job_registry);
+    for (const auto& [kind, override_policy] : config.jobs.kinds) {
+      const auto* spec = job_registry.find(kind);
+      if (!spec) throw config::ConfigError("jobs.kinds." + kind + ": no such job kind");
+      job_registry.set_policy(kind, override_policy.apply(spec->policy));
+    }
+    if (config.jobs.workers)
+      worker = std::make_unique<jobs::Worker>(ioc.get_executor(), *database, job_registry, clock, metrics,
+                                              config.jobs);
   }
 
   asio::awaitable<void> shutdown() {
     log::info("shutting down", {{"grace_ms", static_cast<int64_t>(config.server.shutdown_grace.count())}});
     signals.cancel();
     if (admin_server) co_await admin_server->shutdown(std::chrono::milliseconds(0));
-    if (server) co_await server->shutdown(config.server.shutdown_grace);
+    if (cron) cron->stop();
+    // Requests and jobs share the grace period.
+    using namespace asio::experimental::awaitable_operators;
+    if (server && worker)
+      co_await (server->shutdown(config.server.shutdown_grace) && worker->stop(config.server.shutdown_grace));
+    else if (server)
+      co_await server->shutdown(config.server.shutdown_grace);
+    else if (worker)
+      co_await worker->stop(config.server.shutdown_grace);
     if (database) database->close();
     if (redis) redis->close();
     // The I/O threads return once the closes have unwound and nothing is
@@ -123,6 +164,7 @@ void App::start() {
   register_process_metrics(m.metrics, HUNTAZE_VERSION);
   m.database = db::make_pg_pool(m.ioc.get_executor(), m.config.database, m.metrics);
   m.redis = redis::make_redis_client(m.ioc.get_executor(), m.config.redis, m.metrics);
+  m.build_jobs();
 
   m.running = m.io_threads;
   for (int i = 0; i < m.io_threads; ++i) m.threads.emplace_back([&m] { m.run_io(); });
@@ -134,6 +176,8 @@ void App::start() {
   const bool separate_admin = !m.config.metrics.listen.empty();
   if (separate_admin) {
     register_ops_routes(m.admin_router, ops);
+    if (m.config.jobs.admin_api)
+      jobs::register_jobs_admin_routes(m.admin_router, jobs::JobsAdminDeps{*m.database, m.cron.get(), m.clock, m.config.jobs.errors_kept});
     auto hp = split_host_port(m.config.metrics.listen);
     http::ServerConfig admin_cfg = m.config.server;
     admin_cfg.host = hp->first;

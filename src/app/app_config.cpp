@@ -36,6 +36,11 @@ AppConfig load_config(config::Document& doc) {
   auto compute = root.section("compute");
   c.compute.threads = static_cast<int>(compute.get_int("threads", c.compute.threads, 0, 256));
 
+  c.jobs = jobs::parse_jobs_config(root.section("jobs"));
+  c.cron = cron::parse_cron_config(root.section("cron"));
+  if (c.jobs.admin_api && c.metrics.listen.empty())
+    root.section("jobs").fail("admin_api", "needs the admin listener (metrics.listen): the admin API has no other protection yet");
+
   doc.finish();
   c.effective = doc.effective();
   return c;

@@ -6,9 +6,11 @@
 #include <string>
 
 #include "huntaze/core/config.hpp"
+#include "huntaze/cron/cron.hpp"
 #include "huntaze/core/log.hpp"
 #include "huntaze/db/config.hpp"
 #include "huntaze/http/config.hpp"
+#include "huntaze/jobs/config.hpp"
 #include "huntaze/redis/config.hpp"
 
 namespace huntaze::app {
@@ -34,6 +36,8 @@ struct AppConfig {
   log::LogConfig log;
   MetricsConfig metrics;
   ComputeConfig compute;
+  jobs::JobsConfig jobs;
+  cron::CronConfig cron;
   // "key.path = value" lines, secrets redacted (check-config prints them).
   std::vector<std::pair<std::string, std::string>> effective;
 };

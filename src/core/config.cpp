@@ -20,6 +20,10 @@ struct State {
   std::string file;
   YAML::Node root;
   std::map<std::string, std::set<std::string>> read_keys;  // mapping path -> keys read
+  // The keys leading to each mapping a section() call opened. Free-form keys
+  // may themselves contain dots ("jobs.kinds.media.process"), so the dotted
+  // path alone cannot be walked.
+  std::map<std::string, std::vector<std::string>> segments;
   std::set<std::string> used_env;
   std::vector<std::pair<std::string, std::string>> effective;
 };
@@ -56,9 +60,15 @@ YAML::Node mapping_at(const State& st, const std::string& path) {
   YAML::Node node;
   node.reset(st.root);
   if (path.empty()) return node;
+  std::vector<std::string> keys;
+  if (auto it = st.segments.find(path); it != st.segments.end()) {
+    keys = it->second;
+  } else {
+    std::istringstream parts(path);
+    for (std::string part; std::getline(parts, part, '.');) keys.push_back(part);
+  }
   std::string walked;
-  std::istringstream parts(path);
-  for (std::string part; std::getline(parts, part, '.');) {
+  for (const std::string& part : keys) {
     walked = join_path(walked, part);
     if (!node.IsMap()) return YAML::Node(YAML::NodeType::Map);
     const YAML::Node& current = node;
@@ -423,6 +433,13 @@ std::string Node::get_enum(const std::string& key, const std::string& fallback,
 Node Node::section(const std::string& key) {
   state_->read_keys[path_].insert(key);
   std::string child = join_path(path_, key);
+  if (!state_->segments.contains(child)) {
+    std::vector<std::string> keys;
+    if (auto it = state_->segments.find(path_); it != state_->segments.end()) keys = it->second;
+    else if (!path_.empty()) keys = {path_};  // top-level sections have no dots
+    keys.push_back(key);
+    state_->segments[child] = std::move(keys);
+  }
   state_->read_keys[child];          // registers the mapping for the unknown-key check
   (void)mapping_at(*state_, child);  // a scalar where a mapping belongs fails now
   return Node(state_, child);

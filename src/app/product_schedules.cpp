@@ -1,0 +1,39 @@
+#include "app/product_schedules.hpp"
+
+#include "huntaze/core/log.hpp"
+#include "jobs/maintenance.hpp"
+
+namespace huntaze::app {
+
+namespace {
+
+struct ProductSchedule {
+  const char* name;  // also the job kind
+  const char* spec;
+  const char* owner;
+};
+
+// offers.*: content (issue "content"); billing.monthly: content;
+// insights.daily: analytics; events.dispatch: outbound event delivery.
+constexpr ProductSchedule kSchedules[] = {
+    {"offers.activate", "@hourly", "content"},  {"offers.expire", "@daily", "content"},
+    {"billing.monthly", "@monthly", "content"}, {"insights.daily", "@daily", "analytics"},
+    {"events.dispatch", "*/5 * * * *", "events"}, {jobs::kPruneKind, "*/10 * * * *", "jobs"},
+};
+
+}  // namespace
+
+void register_product_schedules(cron::Cron& cron, jobs::JobRegistry& registry) {
+  for (const auto& s : kSchedules) {
+    if (!registry.find(s.name)) {
+      std::string kind = s.name, owner = s.owner;
+      registry.add(kind, [kind, owner](jobs::JobContext&) -> boost::asio::awaitable<void> {
+        log::debug("scheduled job has no handler yet", {{"kind", kind}, {"owner", owner}});
+        co_return;
+      });
+    }
+    cron.add(cron::Schedule{.name = s.name, .spec = s.spec, .timezone = "UTC", .kind = s.name});
+  }
+}
+
+}  // namespace huntaze::app

@@ -1,0 +1,22 @@
+#include <catch2/catch.hpp>
+
+#include "huntaze/core/time_format.hpp"
+
+using namespace huntaze;
+using namespace std::chrono;
+
+TEST_CASE("ISO-8601 formatting and parsing round-trip UTC instants", "[core]") {
+  const SysTime t = sys_days(year(2026) / 11 / 21) + hours(10) + minutes(5) + seconds(7);
+  CHECK(format_iso8601(t) == "2026-11-21T10:05:07Z");
+  CHECK(format_iso8601(t + microseconds(250000)) == "2026-11-21T10:05:07.250000Z");
+  CHECK(format_iso8601(SysTime{}) == "1970-01-01T00:00:00Z");
+  CHECK(parse_iso8601("2026-11-21T10:05:07Z") == t);
+  CHECK(parse_iso8601("2026-11-21T10:05:07.25Z") == t + microseconds(250000));
+  CHECK(parse_iso8601("2026-11-21T12:05:07+02:00") == t);
+  CHECK(parse_iso8601("2026-11-21T05:05:07-05:00") == t);
+  CHECK_FALSE(parse_iso8601("2026-11-21 10:05"));
+  CHECK_FALSE(parse_iso8601("2026-02-30T00:00:00Z"));
+  CHECK_FALSE(parse_iso8601("2026-11-21T10:05:07"));
+  CHECK_FALSE(parse_iso8601("2026-11-21T10:05:07Zjunk"));
+  CHECK_FALSE(parse_iso8601("2026-11-21T24:00:00Z"));
+}
