@@ -156,13 +156,14 @@ struct Cron::Impl {
     co_return enqueued;
   }
 
-  // About a second after the next minute boundary, so the tick of minute M
-  // is evaluated once M has begun on every instance's clock. Bounded so that
-  // a clock that jumps (or a test's ManualClock) can neither spin the loop
-  // nor park it for long.
+  // Until the next hh:mm:01, a second after a minute boundary, so the tick
+  // of minute M is evaluated once M has begun on every instance's clock.
+  // Bounded so that a clock that jumps (or a test's ManualClock) can neither
+  // spin the loop nor park it for long.
   std::chrono::milliseconds delay_to_next_minute() const {
     const SysTime now = clock.now();
-    const SysTime target = std::chrono::floor<std::chrono::minutes>(now) + 1min + 1s;
+    SysTime target = std::chrono::floor<std::chrono::minutes>(now) + 1s;
+    if (target <= now) target += 1min;
     const auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(target - now);
     return std::clamp<std::chrono::milliseconds>(delay, 100ms, 61s);
   }

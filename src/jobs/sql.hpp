@@ -105,11 +105,13 @@ inline constexpr const char* kWorkerRemove = "DELETE FROM jobs.workers WHERE id 
 
 // Rescue: workers silent since $1 are removed; running jobs of removed or
 // unknown workers go back to retryable (discarded when out of attempts).
-// $2 now, $3 error entry, $4 errors kept, $5 wake channel.
+// $2 now, $3 error entry, $4 errors kept, $5 wake channel, $6 the rescuing
+// worker, which never rescues itself: after a long pause (a frozen VM) its
+// rescuer may run before its own heartbeat does.
 // Returns (kind, new state, count).
 inline constexpr const char* kRescue = R"(
 WITH dead AS (
-  DELETE FROM jobs.workers WHERE heartbeat_at < $1 RETURNING id
+  DELETE FROM jobs.workers WHERE heartbeat_at < $1 AND id <> $6 RETURNING id
 ), rescued AS (
   UPDATE jobs.jobs j
      SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded'::jobs.job_state
@@ -118,7 +120,7 @@ WITH dead AS (
          finished_at = CASE WHEN j.attempt >= j.max_attempts THEN $2 ELSE NULL END,
          worker_id = NULL,
          errors = jobs.append_error(j.errors, jsonb_set($3::jsonb, '{attempt}', to_jsonb(j.attempt)), $4::integer)
-   WHERE j.state = 'running'
+   WHERE j.state = 'running' AND j.worker_id <> $6
      AND (j.worker_id IN (SELECT id FROM dead)
           OR NOT EXISTS (SELECT 1 FROM jobs.workers w WHERE w.id = j.worker_id))
   RETURNING j.queue, j.kind, j.state

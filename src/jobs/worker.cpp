@@ -475,7 +475,7 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
     db::Json entry;  // named: a braced temporary inside co_await is destroyed twice by GCC 12
     entry.text = error_entry(0, now, "rescued", "worker stopped beating; job rescued");
     auto res = co_await db.query(sql::kRescue, cutoff, at, entry,
-                                 static_cast<int32_t>(config.errors_kept), std::string(kWakeChannel));
+                                 static_cast<int32_t>(config.errors_kept), std::string(kWakeChannel), id);
     int total = 0;
     for (const auto& row : res) {
       auto kind = row.get<std::string>(0);

@@ -85,8 +85,7 @@ TEST_CASE("healthcheck exits 0 against a healthy server and 1 otherwise", "[cli]
 }
 
 TEST_CASE("migrate applies, reports status, and fails clearly without a database", "[cli]") {
-  const auto url = test::fresh_database_url();
-  test::admin_exec(url, "DROP TABLE schema_migrations");
+  const auto url = test::empty_database_url();
   const std::string env = "HUNTAZE_DATABASE_URL='" + url + "'";
   auto status = run("migrate --status --config /dev/null", env);
   CHECK(status.code == 0);

@@ -343,3 +343,25 @@ TEST_CASE("cron: run() ticks after each minute boundary until stop()", "[cron]")
   f.io.block(instance.cron->run());
   CHECK(f.jobs_of("test.minutely") == 1);
 }
+
+TEST_CASE("crondbg a", "[crondbg]") {
+  CronFixture f;
+  cron::CronConfig typo;
+  typo.schedules["test.minutly"] = cron::ScheduleOverride{.enabled = false};
+  auto& wrong = f.start({kEveryMinute}, typo);
+  CHECK_THROWS_WITH(wrong.cron->check_overrides(), "cron.schedules.test.minutly: no such schedule");
+}
+TEST_CASE("crondbg b", "[crondbg]") {
+  CronFixture f;
+  cron::CronConfig typo;
+  typo.schedules["test.minutly"] = cron::ScheduleOverride{.enabled = false};
+  auto& wrong = f.start({kEveryMinute}, typo);
+  CHECK_THROWS_AS(f.io.block(wrong.cron->tick()), config::ConfigError);
+}
+TEST_CASE("crondbg c", "[crondbg]") {
+  CronFixture f;
+  cron::CronConfig typo;
+  typo.schedules["test.minutly"] = cron::ScheduleOverride{.enabled = false};
+  auto& wrong = f.start({kEveryMinute}, typo);
+  CHECK_THROWS_AS(f.io.block(wrong.cron->run()), config::ConfigError);
+}

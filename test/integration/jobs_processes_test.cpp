@@ -51,8 +51,8 @@ struct ProcessesFixture : DbFixture {
     return ids;
   }
   std::vector<int64_t> enqueue_sleepers(int n, const std::string& payload) {
-    return enqueue(std::vector<jobs::NewJob>(static_cast<size_t>(n), jobs::NewJob{.kind = "test.sleep",
-                                                                                   .payload = payload}));
+    return enqueue(
+        std::vector<jobs::NewJob>(static_cast<size_t>(n), jobs::NewJob{.kind = "test.sleep", .payload = payload}));
   }
 
   // The first column of the first row of a query returning one bigint.
@@ -62,8 +62,10 @@ struct ProcessesFixture : DbFixture {
   }
   // Runs of one job in order, as "attempt:pid,attempt:pid".
   std::string runs_of(int64_t job_id) {
-    return test::admin_scalar(url, "SELECT string_agg(attempt || ':' || pid, ',' ORDER BY run) FROM public.job_runs "
-                                   "WHERE job_id = " + std::to_string(job_id));
+    return test::admin_scalar(url,
+                              "SELECT string_agg(attempt || ':' || pid, ',' ORDER BY run) FROM public.job_runs "
+                              "WHERE job_id = " +
+                                  std::to_string(job_id));
   }
   bool all_completed(int64_t n, std::chrono::milliseconds timeout) {
     return test::eventually([&] { return number("SELECT count(*) FROM jobs.jobs WHERE state = 'completed'") == n; },

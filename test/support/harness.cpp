@@ -43,8 +43,15 @@ std::string admin_scalar(const std::string& url, const std::string& sql) {
 void admin_exec(const std::string& url, const std::string& sql) { (void)admin_scalar(url, sql); }
 
 std::string fresh_database_url() {
+  return new_database_url(require_env("HUNTAZE_TEST_TEMPLATE"));
+}
+
+std::string empty_database_url() {
+  return new_database_url("template0");
+}
+
+std::string new_database_url(const std::string& templ) {
   const std::string admin = require_env("HUNTAZE_TEST_PG_URL");
-  const std::string templ = require_env("HUNTAZE_TEST_TEMPLATE");
   static std::atomic<int> counter{0};
   std::random_device rd;
   const std::string name =

@@ -61,6 +61,10 @@ std::string require_env(const char* name);
 // A new database cloned from the migrated template; returns its libpq URL.
 // Each test gets its own, so tests can run in parallel.
 std::string fresh_database_url();
+// A database with no migrations applied.
+std::string empty_database_url();
+// A new database cloned from `templ`.
+std::string new_database_url(const std::string& templ);
 // Runs one statement as the admin user against database `url` (synchronous
 // libpq; test set-up only).
 void admin_exec(const std::string& url, const std::string& sql);
