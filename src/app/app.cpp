@@ -104,6 +104,7 @@ struct App::Impl {
     job_queue = jobs::make_pg_job_queue(job_registry, clock, metrics);
     cron = std::make_unique<cron::Cron>(*database, *job_queue, clock, config.cron);
     register_product_schedules(*cron, job_registry);
+    cron->check_overrides();
     for (const auto& [kind, override_policy] : config.jobs.kinds) {
       const auto* spec = job_registry.find(kind);
       if (!spec) throw config::ConfigError("jobs.kinds." + kind + ": no such job kind");

@@ -52,7 +52,9 @@ constexpr const char* kSetLastJob = "UPDATE jobs.schedules SET last_job_id = $2 
 
 constexpr const char* kList = "SELECT name, last_tick, last_job_id FROM jobs.schedules WHERE name = ANY($1)";
 
-bool is_cancellation(const boost::system::system_error& e) { return e.code() == asio::error::operation_aborted; }
+bool is_cancellation(const boost::system::system_error& e) {
+  return e.code() == asio::error::operation_aborted;
+}
 
 }  // namespace
 
@@ -121,20 +123,27 @@ struct Cron::Impl {
     co_await db.query(kEnsureRow, e.schedule.name, e.schedule.spec, e.schedule.timezone, e.schedule.kind, latest_ts,
                       now_ts);
 
-    auto claim = [&](db::Transaction& tx) -> asio::awaitable<bool> {
+    const std::string tick_text = format_iso8601(latest);
+    auto claim = [&](db::Transaction& tx) -> asio::awaitable<std::optional<jobs::EnqueueResult>> {
       auto claimed = co_await tx.query(kClaim, e.schedule.name, latest_ts, now_ts);
-      if (claimed.empty()) co_return false;
-      auto job = make_job(e, latest, "cron:" + e.schedule.name + ":" + format_iso8601(latest));
+      if (claimed.empty()) co_return std::nullopt;
+      auto job = make_job(e, latest, "cron:" + e.schedule.name + ":" + tick_text);
       const auto result = co_await queue.enqueue(tx, std::move(job));
       co_await tx.query(kSetLastJob, e.schedule.name, result.id);
-      co_return result.inserted;
+      co_return std::optional<jobs::EnqueueResult>(result);
     };
-    const bool inserted = co_await db.transaction(claim);
+    const auto enqueued = co_await db.transaction(claim);
     // Claimed here or by another instance: either way the tick is done.
     int64_t seen = e.settled.load();
     while (seen < latest_us && !e.settled.compare_exchange_weak(seen, latest_us)) {
     }
-    co_return inserted;
+    if (!enqueued) co_return false;
+    log::info("cron: tick enqueued", {{"module", "cron"},
+                                      {"schedule", e.schedule.name},
+                                      {"tick", tick_text},
+                                      {"job_id", enqueued->id},
+                                      {"inserted", enqueued->inserted}});
+    co_return enqueued->inserted;
   }
 
   asio::awaitable<int> tick() {
@@ -227,9 +236,13 @@ void Cron::add(Schedule schedule) {
       std::make_unique<Impl::Entry>(std::move(schedule), *expr, zone, std::move(payload.as_object()), enabled));
 }
 
-void Cron::check_overrides() const { impl_->check_overrides(); }
+void Cron::check_overrides() const {
+  impl_->check_overrides();
+}
 
-asio::awaitable<int> Cron::tick() { return impl_->tick(); }
+asio::awaitable<int> Cron::tick() {
+  return impl_->tick();
+}
 
 asio::awaitable<void> Cron::run() {
   Impl& impl = *impl_;

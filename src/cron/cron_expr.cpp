@@ -47,7 +47,9 @@ const Field kDayOfWeek{"day-of-week", 0, 7, kDayNames, 0};  // 7 is Sunday again
   throw std::invalid_argument(std::string(field.name) + ": " + message);
 }
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string quoted(std::string_view text) {
+  return "\"" + std::string(text) + "\"";
+}
 
 bool all_digits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -73,8 +75,7 @@ int parse_value(std::string_view text, const Field& field) {
   if (!field.names.empty()) {
     for (size_t i = 0; i < field.names.size(); ++i)
       if (iequals(text, field.names[i])) return static_cast<int>(i) + field.name_base;
-    fail(field, quoted(text) + " is neither a number nor a " + (field.name_base == 1 ? "month" : "weekday") +
-                    " name");
+    fail(field, quoted(text) + " is neither a number nor a " + (field.name_base == 1 ? "month" : "weekday") + " name");
   }
   fail(field, quoted(text) + " is not a number");
 }
@@ -82,8 +83,7 @@ int parse_value(std::string_view text, const Field& field) {
 int parse_step(std::string_view text, const Field& field) {
   int step = 0;
   if (!all_digits(text) || text.size() > 4 ||
-      std::from_chars(text.data(), text.data() + text.size(), step).ec != std::errc{} || step < 1 ||
-      step > field.hi)
+      std::from_chars(text.data(), text.data() + text.size(), step).ec != std::errc{} || step < 1 || step > field.hi)
     fail(field, "step " + quoted(text) + " must be a number from 1 to " + std::to_string(field.hi));
   return step;
 }
@@ -140,9 +140,8 @@ std::string_view expand_macro(std::string_view macro) {
     const char* name;
     const char* spec;
   };
-  static constexpr Macro kMacros[] = {{"@hourly", "0 * * * *"},  {"@daily", "0 0 * * *"},
-                                      {"@midnight", "0 0 * * *"}, {"@weekly", "0 0 * * 0"},
-                                      {"@monthly", "0 0 1 * *"},  {"@yearly", "0 0 1 1 *"},
+  static constexpr Macro kMacros[] = {{"@hourly", "0 * * * *"},  {"@daily", "0 0 * * *"},   {"@midnight", "0 0 * * *"},
+                                      {"@weekly", "0 0 * * 0"},  {"@monthly", "0 0 1 * *"}, {"@yearly", "0 0 1 1 *"},
                                       {"@annually", "0 0 1 1 *"}};
   for (const auto& m : kMacros)
     if (iequals(macro, m.name)) return m.spec;

@@ -23,7 +23,9 @@
 // go to stderr so that stdout carries only the ready line.
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
+#include <cerrno>
 #include <charconv>
 #include <iostream>
 #include <string>

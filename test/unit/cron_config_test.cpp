@@ -53,6 +53,20 @@ TEST_CASE("cron config: defaults and overrides", "[cron]") {
   CHECK_FALSE(cleanup.enabled);
 }
 
+TEST_CASE("cron config: schedule names may contain dots", "[cron]") {
+  auto c = parse(
+      "cron:\n"
+      "  schedules:\n"
+      "    offers.activate:\n"
+      "      spec: '@daily'\n"
+      "      enabled: false\n");
+  REQUIRE(c.schedules.count("offers.activate") == 1);
+  CHECK(c.schedules.at("offers.activate").spec == std::optional<std::string>("@daily"));
+  CHECK_FALSE(c.schedules.at("offers.activate").enabled);
+  CHECK_THAT(error_of("cron:\n  schedules:\n    offers.activate:\n      spec: '0 0 30 2 *'\n"),
+             Contains("cron.schedules.offers.activate.spec: spec never fires"));
+}
+
 TEST_CASE("cron config: bad overrides are start-up errors at their line", "[cron]") {
   CHECK_THROWS_AS(parse("cron:\n  schedules:\n    x:\n      spec: '61 * * * *'\n"), config::ConfigError);
   CHECK(error_of("cron:\n  schedules:\n    x:\n      spec: '61 * * * *'\n") ==
@@ -63,6 +77,5 @@ TEST_CASE("cron config: bad overrides are start-up errors at their line", "[cron
              Contains("cron.schedules.x: an override must set at least one of spec, timezone, enabled"));
   CHECK_THAT(error_of("cron:\n  schedules:\n    x:\n      enabled: true\n      spek: '* * * * *'\n"),
              Contains("cron.schedules.x.spek: unknown key"));
-  CHECK_THAT(error_of("cron:\n  schedules:\n    Bad Name:\n      enabled: false\n"),
-             Contains("not a schedule name"));
+  CHECK_THAT(error_of("cron:\n  schedules:\n    Bad Name:\n      enabled: false\n"), Contains("not a schedule name"));
 }

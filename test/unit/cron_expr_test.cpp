@@ -9,9 +9,9 @@
 #include "huntaze/core/time_format.hpp"
 
 using namespace huntaze;
+using Catch::Matchers::Contains;
 using cron::CronExpr;
 using cron::find_zone;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -21,7 +21,9 @@ SysTime at(const std::string& iso) {
   return *t;
 }
 
-std::string iso(SysTime t) { return format_iso8601(t); }
+std::string iso(SysTime t) {
+  return format_iso8601(t);
+}
 
 // The first `count` ticks strictly after `start`.
 std::vector<std::string> ticks(const std::string& spec, const std::string& start, int count,
@@ -53,9 +55,9 @@ TEST_CASE("cron: every field form selects the documented minutes", "[cron]") {
   // 2026-01-01 is a Thursday.
   CHECK(ticks("*/15 * * * *", "2026-01-01T00:00:00Z", 4) ==
         Ticks{"2026-01-01T00:15:00Z", "2026-01-01T00:30:00Z", "2026-01-01T00:45:00Z", "2026-01-01T01:00:00Z"});
-  CHECK(ticks("5,10-12 * * * *", "2026-01-01T00:00:00Z", 5) ==
-        Ticks{"2026-01-01T00:05:00Z", "2026-01-01T00:10:00Z", "2026-01-01T00:11:00Z", "2026-01-01T00:12:00Z",
-              "2026-01-01T01:05:00Z"});
+  CHECK(ticks("5,10-12 * * * *", "2026-01-01T00:00:00Z", 5) == Ticks{"2026-01-01T00:05:00Z", "2026-01-01T00:10:00Z",
+                                                                     "2026-01-01T00:11:00Z", "2026-01-01T00:12:00Z",
+                                                                     "2026-01-01T01:05:00Z"});
   CHECK(ticks("10-40/15 * * * *", "2026-01-01T00:00:00Z", 4) ==
         Ticks{"2026-01-01T00:10:00Z", "2026-01-01T00:25:00Z", "2026-01-01T00:40:00Z", "2026-01-01T01:10:00Z"});
   // a/n runs from a to the end of the field.
@@ -87,9 +89,9 @@ TEST_CASE("cron: month and weekday names are case-insensitive; 7 is Sunday", "[c
 
 TEST_CASE("cron: restricted day-of-month and day-of-week match either; a '*' field makes both required", "[cron]") {
   // Fridays of January 2026 are 2, 9, 16, 23, 30; the 13th is a Tuesday.
-  CHECK(ticks("0 0 13 * FRI", "2026-01-01T00:00:00Z", 5) ==
-        Ticks{"2026-01-02T00:00:00Z", "2026-01-09T00:00:00Z", "2026-01-13T00:00:00Z", "2026-01-16T00:00:00Z",
-              "2026-01-23T00:00:00Z"});
+  CHECK(ticks("0 0 13 * FRI", "2026-01-01T00:00:00Z", 5) == Ticks{"2026-01-02T00:00:00Z", "2026-01-09T00:00:00Z",
+                                                                  "2026-01-13T00:00:00Z", "2026-01-16T00:00:00Z",
+                                                                  "2026-01-23T00:00:00Z"});
   // crontab(5): a field starting with '*' is not "restricted": odd days that are Fridays.
   CHECK(ticks("0 0 */2 * FRI", "2026-01-01T00:00:00Z", 4) ==
         Ticks{"2026-01-09T00:00:00Z", "2026-01-23T00:00:00Z", "2026-02-13T00:00:00Z", "2026-02-27T00:00:00Z"});
@@ -129,6 +131,10 @@ TEST_CASE("cron: February 29 fires in leap years only, skipping 2100", "[cron]")
   CHECK(ticks("0 0 29 2 *", "2026-01-01T00:00:00Z", 2) == Ticks{"2028-02-29T00:00:00Z", "2032-02-29T00:00:00Z"});
   CHECK(next("0 0 29 2 *", "2096-03-01T00:00:00Z") == "2104-02-29T00:00:00Z");
   CHECK(latest("0 0 29 2 *", "2103-12-31T00:00:00Z") == "2096-02-29T00:00:00Z");
+  // The rarest kind of spec: Feb 29 that is also a Sunday ('*/7' makes the
+  // weekday a requirement), 40 years apart across 2100.
+  CHECK(next("0 0 29 2 */7", "2089-01-01T00:00:00Z") == "2128-02-29T00:00:00Z");
+  CHECK(latest("0 0 29 2 */7", "2128-02-28T00:00:00Z") == "2088-02-29T00:00:00Z");
   CHECK(ticks("0 12 28-29 2 *", "2027-01-01T00:00:00Z", 3) ==
         Ticks{"2027-02-28T12:00:00Z", "2028-02-28T12:00:00Z", "2028-02-29T12:00:00Z"});
 }
