@@ -20,6 +20,7 @@
 #include "huntaze/core/log.hpp"
 #include "huntaze/db/migrations.hpp"
 #include "huntaze/http/middleware.hpp"
+#include "cron/admin_routes.hpp"
 #include "jobs/admin_routes.hpp"
 #include "jobs/maintenance.hpp"
 #include "jobs/pg_job_queue.hpp"
@@ -177,8 +178,10 @@ void App::start() {
   const bool separate_admin = !m.config.metrics.listen.empty();
   if (separate_admin) {
     register_ops_routes(m.admin_router, ops);
-    if (m.config.jobs.admin_api)
-      jobs::register_jobs_admin_routes(m.admin_router, jobs::JobsAdminDeps{*m.database, m.cron.get(), m.clock, m.config.jobs.errors_kept});
+    if (m.config.jobs.admin_api) {
+      jobs::register_jobs_admin_routes(m.admin_router, {*m.database, m.clock, m.config.jobs.errors_kept});
+      cron::register_cron_admin_routes(m.admin_router, *m.cron);
+    }
     auto hp = split_host_port(m.config.metrics.listen);
     http::ServerConfig admin_cfg = m.config.server;
     admin_cfg.host = hp->first;

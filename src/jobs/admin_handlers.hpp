@@ -1,5 +1,5 @@
-// The jobs admin API's handlers (admin_jobs.cpp, admin_actions.cpp,
-// admin_schedules.cpp), registered by admin_routes.cpp.
+// The jobs admin API's handlers (admin_jobs.cpp, admin_actions.cpp),
+// registered by admin_routes.cpp.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -19,7 +19,6 @@ struct Context {
   db::Database& db;
   const Clock& clock;
   int errors_kept;
-  std::optional<ScheduleAdmin> schedules;
 };
 
 // admin_jobs.cpp
@@ -32,9 +31,5 @@ asio::awaitable<http::Response> retry_job(const Context& ctx, http::Request& req
 asio::awaitable<http::Response> cancel_job(const Context& ctx, http::Request& req);
 asio::awaitable<http::Response> discard_job(const Context& ctx, http::Request& req);
 asio::awaitable<http::Response> replay_dead_letters(const Context& ctx, http::Request& req);
-
-// admin_schedules.cpp
-asio::awaitable<http::Response> list_schedules(const Context& ctx, http::Request& req);
-asio::awaitable<http::Response> run_schedule(const Context& ctx, http::Request& req);
 
 }  // namespace huntaze::jobs::admin

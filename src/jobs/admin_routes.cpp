@@ -20,9 +20,8 @@ http::Handler bind(std::shared_ptr<const admin::Context> ctx, AdminHandler handl
 
 }  // namespace
 
-void register_jobs_admin_routes(http::Router& router, db::Database& db, const Clock& clock, int errors_kept,
-                                std::optional<ScheduleAdmin> schedules) {
-  auto ctx = std::make_shared<const admin::Context>(admin::Context{db, clock, errors_kept, std::move(schedules)});
+void register_jobs_admin_routes(http::Router& router, JobsAdminDeps deps) {
+  auto ctx = std::make_shared<const admin::Context>(admin::Context{deps.db, deps.clock, deps.errors_kept});
   const http::RouteOptions no_body{.body_limit = kNoBodyLimit};
   router.get("/api/v1/admin/jobs", bind(ctx, admin::list_jobs));
   router.get("/api/v1/admin/jobs/{id}", bind(ctx, admin::show_job));
@@ -32,8 +31,6 @@ void register_jobs_admin_routes(http::Router& router, db::Database& db, const Cl
   router.get("/api/v1/admin/dead-letters", bind(ctx, admin::list_dead_letters));
   router.post("/api/v1/admin/dead-letters/replay", bind(ctx, admin::replay_dead_letters),
               {.body_limit = kReplayBodyLimit});
-  router.get("/api/v1/admin/schedules", bind(ctx, admin::list_schedules));
-  router.post("/api/v1/admin/schedules/{name}/run", bind(ctx, admin::run_schedule), no_body);
 }
 
 }  // namespace huntaze::jobs

@@ -125,3 +125,23 @@ TEST_CASE("an unreachable database fails start-up instead of serving half a proc
   app.request_stop();
   app.wait();
 }
+
+TEST_CASE("serve with jobs.admin_api lists the product schedules on the admin listener only", "[ops][jobs]") {
+  auto config = config_for(test::fresh_database_url(), test::shared_redis_config());
+  config.metrics.listen = "127.0.0.1:" + std::to_string(test::free_port());
+  config.jobs.admin_api = true;
+  app::App app(config);
+  app.start();
+  auto schedules = test::http_get(app.admin_port(), "/api/v1/admin/schedules");
+  REQUIRE(schedules.status == 200);
+  auto body = boost::json::parse(schedules.body);
+  std::vector<std::string> names;
+  for (const auto& s : body.at("schedules").as_array()) names.emplace_back(s.at("name").as_string());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"billing.monthly", "events.dispatch", "insights.daily", "jobs.prune",
+                                          "offers.activate", "offers.expire"});
+  CHECK(test::http_get(app.admin_port(), "/api/v1/admin/jobs?state=discarded").status == 200);
+  CHECK(test::http_get(app.port(), "/api/v1/admin/jobs").status == 404);
+  app.request_stop();
+  CHECK(app.wait() == 0);
+}

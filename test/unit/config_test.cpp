@@ -130,6 +130,9 @@ TEST_CASE("out-of-range values are errors", "[config]") {
         "test.yaml:3:14: server.cors.origins: 'app.example.com' is not an origin (scheme://host[:port]) or *");
   CHECK(error_of("metrics:\n  listen: nowhere\n") ==
         "test.yaml:2:11: metrics.listen: expected host:port, got 'nowhere'");
+  // The admin API has no protection of its own yet: only on the admin listener.
+  CHECK_THAT(error_of("jobs:\n  admin_api: true\n"), Contains("jobs.admin_api: needs the admin listener"));
+  CHECK_NOTHROW(parse("jobs:\n  admin_api: true\nmetrics:\n  listen: 127.0.0.1:9090\n"));
 }
 
 TEST_CASE("invalid YAML is reported with its position", "[config]") {
