@@ -113,6 +113,7 @@ asio::awaitable<http::Response> discard_job(const Context& ctx, http::Request& r
     json::object entry;
     entry["attempt"] = job.attempt;
     entry["at"] = format_iso8601(now);
+    entry["reason"] = "operator";
     entry["error"] = "discarded by an operator";
     db::Json error{json::serialize(entry)};
     auto rows = co_await tx.query(admin_sql::kDiscard, id, now, std::move(error), ctx.errors_kept);

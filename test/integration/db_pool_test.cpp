@@ -128,9 +128,14 @@ TEST_CASE("db: waiters are served in arrival order", "[db]") {
   std::mutex mutex;
   std::vector<int> order;
   auto waiter = [&](int n) -> asio::awaitable<int> {
-    co_await f.db->query("SELECT 1");
-    std::lock_guard lock(mutex);
-    order.push_back(n);
+    // Recorded while the connection is held: after a release the next waiter
+    // may run on the other thread before this one records anything.
+    auto tx = co_await f.db->begin();
+    {
+      std::lock_guard lock(mutex);
+      order.push_back(n);
+    }
+    co_await tx->commit();
     co_return n;
   };
   std::vector<std::future<int>> waiting;

@@ -27,10 +27,15 @@ const SysTime kNow = *parse_iso8601("2026-03-01T12:00:30Z");
 constexpr const char* kNowText = "2026-03-01T12:00:30Z";
 
 // The admin routes on a test server, over a fresh database and a stopped clock.
+//
+// The server is declared first so that it is destroyed last: a database
+// operation started by a request completes on the pool's threads with the
+// server's executor, so the pool must be closed and drained before the
+// server's io_context goes.
 struct Admin {
+  test::TestServer server;
   DbFixture f;
   ManualClock clock{kNow};
-  test::TestServer server;
 
   void start(cron::Cron* cron = nullptr) {
     jobs::register_jobs_admin_routes(server.router, {.db = *f.db, .clock = clock});
@@ -404,7 +409,7 @@ TEST_CASE("jobs admin: discard dead-letters a job with an operator entry, keepin
   CHECK(r1.body.at("state") == "discarded");
   REQUIRE(r1.body.at("errors").as_array().size() == 1);
   CHECK(r1.body.at("errors").at(0) ==
-        json::parse(R"({"attempt":0,"at":")" + std::string(kNowText) + R"(","error":"discarded by an operator"})"));
+        json::parse(R"({"attempt":0,"at":")" + std::string(kNowText) + R"(","reason":"operator","error":"discarded by an operator"})"));
   CHECK(r1.body.at("last_error") == "discarded by an operator");
 
   auto r2 = post(a, path(busy, "discard"));
