@@ -26,6 +26,7 @@ struct Locked {
   std::string state;
   int32_t attempt = 0;
   std::string queue;
+  int64_t lease = 0;
 };
 
 asio::awaitable<Locked> lock_job(db::Transaction& tx, int64_t id) {
@@ -35,6 +36,7 @@ asio::awaitable<Locked> lock_job(db::Transaction& tx, int64_t id) {
   job.state = rows.front().get<std::string>(0);
   job.attempt = rows.front().get<int32_t>(1);
   job.queue = rows.front().get<std::string>(2);
+  job.lease = rows.front().get<int64_t>(3);
   co_return job;
 }
 
@@ -45,8 +47,12 @@ asio::awaitable<Locked> lock_job(db::Transaction& tx, int64_t id) {
 // The worker running the job listens on the control channel and cancels its
 // handler; its write-back then finds the row no longer running for it and
 // leaves the operator's decision in place.
-asio::awaitable<void> tell_worker_to_stop(db::Transaction& tx, int64_t id) {
-  co_await tx.query(admin_sql::kNotify, std::string(kControlChannel), "cancel:" + std::to_string(id));
+// The lease names the claim to stop: should the job be retried and claimed
+// again before the message arrives, the new run is left alone.
+asio::awaitable<void> tell_worker_to_stop(db::Transaction& tx, int64_t id, int64_t lease) {
+  std::string channel(kControlChannel);  // named: see the GCC 12 note in docs/architecture.md
+  std::string payload = "cancel:" + std::to_string(id) + ":" + std::to_string(lease);
+  co_await tx.query(admin_sql::kNotify, channel, payload);
 }
 
 constexpr int kReplayTries = 3;
@@ -95,7 +101,7 @@ asio::awaitable<http::Response> cancel_job(const Context& ctx, http::Request& re
     if (!unfinished(job.state)) finished(id, job.state);
     auto rows = co_await tx.query(admin_sql::kCancel, id, now);
     json::object out = job_detail(rows.front());
-    if (job.state == "running") co_await tell_worker_to_stop(tx, id);
+    if (job.state == "running") co_await tell_worker_to_stop(tx, id, job.lease);
     co_return out;
   };
   auto job = co_await ctx.db.transaction(work);
@@ -118,7 +124,7 @@ asio::awaitable<http::Response> discard_job(const Context& ctx, http::Request& r
     db::Json error{json::serialize(entry)};
     auto rows = co_await tx.query(admin_sql::kDiscard, id, now, std::move(error), ctx.errors_kept);
     json::object out = job_detail(rows.front());
-    if (job.state == "running") co_await tell_worker_to_stop(tx, id);
+    if (job.state == "running") co_await tell_worker_to_stop(tx, id, job.lease);
     co_return out;
   };
   auto job = co_await ctx.db.transaction(work);

@@ -21,7 +21,7 @@ inline constexpr const char* kShow = "SELECT " HUNTAZE_JOBS_ADMIN_DETAIL " FROM 
 
 // $1 id. Taken before every action: the row stays locked until commit, so the
 // state checked is the state changed.
-inline constexpr const char* kLock = "SELECT state::text, attempt, queue FROM jobs.jobs WHERE id = $1 FOR UPDATE";
+inline constexpr const char* kLock = "SELECT state::text, attempt, queue, lease FROM jobs.jobs WHERE id = $1 FOR UPDATE";
 
 // $1 id, $2 now. From discarded or cancelled the job gets a fresh set of
 // attempts; its error history stays.

@@ -15,7 +15,8 @@ namespace huntaze::jobs {
 // the queue name. PostgreSQL folds identical notifications of one
 // transaction into one, which debounces batch enqueues.
 inline constexpr const char* kWakeChannel = "huntaze_jobs";
-// NOTIFY channel for operator actions on running jobs; payload "cancel:<id>".
+// NOTIFY channel for operator actions on running jobs; payload
+// "cancel:<id>:<lease>" (the lease names the claim to stop).
 inline constexpr const char* kControlChannel = "huntaze_jobs_control";
 
 // The registry and clock must outlive the queue.

@@ -53,7 +53,8 @@ asio::awaitable<void> RunningJob::heartbeat() {
   if (last_beat_ != std::chrono::steady_clock::time_point{} && now - last_beat_ < kHeartbeatEvery) co_return;
   last_beat_ = now;
   const db::Timestamp at = clock_.now();
-  auto res = co_await db_.query(sql::kJobHeartbeat, claimed_.id, worker_id_, at);
+  auto res = co_await db_.query(sql::kJobHeartbeat, claimed_.id, worker_id_, at,
+                               claimed_.lease);
   if (res.empty()) {
     // An operator cancelled it or it was rescued: someone else owns it now.
     cancel(CancelReason::operator_request);

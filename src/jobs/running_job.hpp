@@ -34,6 +34,7 @@ struct ClaimedJob {
   SysTime run_at;
   std::chrono::milliseconds timeout{0};
   int priority = 0;
+  int64_t lease = 0;  // the claim's fencing token (sql/0003_jobs_lease.sql)
 };
 
 enum class CancelReason { none = 0, timeout = 1, shutdown = 2, operator_request = 3 };

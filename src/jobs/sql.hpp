@@ -42,7 +42,9 @@ inline constexpr const char* kLiveByUniqueKey = R"(
 SELECT unique_key, id FROM jobs.jobs
  WHERE unique_key = ANY($1::text[]) AND state IN ('available', 'scheduled', 'running', 'retryable'))";
 
-// Claims up to $3 ready jobs of queue $1 at time $2 for worker $4.
+// Claims up to $3 ready jobs of queue $1 at time $2 for worker $4, of the
+// kinds in $5 only: a process that cannot run a kind (an older version in a
+// rolling deploy) must not take it and burn its attempts.
 // The CTE is what keeps the lock to LIMIT rows: a plain UPDATE ... WHERE id
 // IN (SELECT ... LIMIT) may be planned as a join that locks more rows.
 //
@@ -58,25 +60,31 @@ WITH fast_commit AS MATERIALIZED (
 ), next AS MATERIALIZED (
   SELECT id FROM jobs.jobs
    WHERE state IN ('available', 'scheduled', 'retryable') AND queue = $1 AND run_at <= $2
+     AND kind = ANY($5::text[])
    ORDER BY priority, run_at, id
    LIMIT $3
    FOR UPDATE SKIP LOCKED
 )
 UPDATE jobs.jobs j
-   SET state = 'running', attempt = j.attempt + 1, attempted_at = $2, worker_id = $4, heartbeat_at = NULL
+   SET state = 'running', attempt = j.attempt + 1, lease = j.lease + 1, attempted_at = $2, worker_id = $4, heartbeat_at = NULL
   FROM next, fast_commit
  WHERE j.id = next.id
-RETURNING j.id, j.kind, j.payload::text, j.attempt, j.max_attempts, j.run_at, j.timeout_ms, j.priority)";
+RETURNING j.id, j.kind, j.payload::text, j.attempt, j.max_attempts, j.run_at, j.timeout_ms, j.priority, j.lease)";
 
-// Batch completion: $1 ids, $2 worker, $3 finished_at. A job that is no
-// longer running for this worker (cancelled by an operator, rescued) is left alone.
+// Results match a job by id, worker AND lease (sql/0003_jobs_lease.sql): a
+// job cancelled by an operator and retried may be claimed again (even by
+// this worker) while the first handler is still unwinding, and that
+// handler's result must not land on the new claim.
+
+// Batch completion: $1 ids, $2 leases, $3 worker, $4 finished_at.
 inline constexpr const char* kComplete = R"(
-UPDATE jobs.jobs j SET state = 'completed', finished_at = $3, worker_id = NULL
-  FROM unnest($1::bigint[]) AS d(id)
- WHERE j.id = d.id AND j.state = 'running' AND j.worker_id = $2)";
+UPDATE jobs.jobs j SET state = 'completed', finished_at = $4, worker_id = NULL
+  FROM unnest($1::bigint[], $2::bigint[]) AS d(id, lease)
+ WHERE j.id = d.id AND j.lease = d.lease AND j.state = 'running' AND j.worker_id = $3)";
 
 // Batch failure: $1 ids, $2 next states ('retryable' | 'discarded'), $3 next
-// run_at (µs), $4 error entries (JSON objects), $5 worker, $6 now, $7 errors kept.
+// run_at (µs), $4 error entries (JSON objects), $5 worker, $6 now, $7 errors
+// kept, $8 leases.
 inline constexpr const char* kFail = R"(
 UPDATE jobs.jobs j
    SET state = f.state::jobs.job_state,
@@ -85,22 +93,26 @@ UPDATE jobs.jobs j
        finished_at = CASE WHEN f.state = 'discarded' THEN $6 ELSE NULL END,
        worker_id = NULL,
        errors = jobs.append_error(j.errors, f.error::jsonb, $7::integer)
-  FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) AS f(id, state, run_at_us, error)
- WHERE j.id = f.id AND j.state = 'running' AND j.worker_id = $5)";
+  FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $8::bigint[])
+       AS f(id, state, run_at_us, error, lease)
+ WHERE j.id = f.id AND j.lease = f.lease AND j.state = 'running' AND j.worker_id = $5)";
 
 // Gives jobs back untouched (shutdown, unstarted prefetch): available again,
-// the attempt not counted. $1 ids, $2 worker, $3 wake channel.
+// the attempt not counted. $1 ids, $2 leases, $3 worker, $4 wake channel.
 inline constexpr const char* kHandBack = R"(
 WITH back AS (
   UPDATE jobs.jobs j SET state = 'available', attempt = greatest(j.attempt - 1, 0), worker_id = NULL
-   WHERE j.id = ANY($1::bigint[]) AND j.state = 'running' AND j.worker_id = $2
+    FROM unnest($1::bigint[], $2::bigint[]) AS b(id, lease)
+   WHERE j.id = b.id AND j.lease = b.lease AND j.state = 'running' AND j.worker_id = $3
   RETURNING j.queue
 )
-SELECT count(*) FROM (SELECT pg_notify($3, q.queue) FROM (SELECT DISTINCT queue FROM back) q) sent)";
+SELECT count(*) FROM (SELECT pg_notify($4, q.queue) FROM (SELECT DISTINCT queue FROM back) q) sent)";
 
 // A running job's sign of life; no row means the job was taken away.
+// $1 id, $2 worker, $3 now, $4 lease.
 inline constexpr const char* kJobHeartbeat = R"(
-UPDATE jobs.jobs SET heartbeat_at = $3 WHERE id = $1 AND worker_id = $2 AND state = 'running' RETURNING id)";
+UPDATE jobs.jobs SET heartbeat_at = $3
+ WHERE id = $1 AND worker_id = $2 AND lease = $4 AND state = 'running' RETURNING id)";
 
 // The process heartbeat. inserted = true on a beat after the first means
 // this process had been given up for dead.
@@ -121,6 +133,15 @@ inline constexpr const char* kWorkerRemove = "DELETE FROM jobs.workers WHERE id 
 inline constexpr const char* kRescue = R"(
 WITH dead AS (
   DELETE FROM jobs.workers WHERE heartbeat_at < $1 AND id <> $6 RETURNING id
+), victims AS (
+  -- Chosen from this statement's snapshot, then matched again below on the
+  -- worker that held them: if another instance rescued a job and a new
+  -- worker claimed it meanwhile, the row re-checked under its lock no longer
+  -- matches and the live worker keeps it.
+  SELECT j.id, j.worker_id FROM jobs.jobs j
+   WHERE j.state = 'running' AND j.worker_id <> $6
+     AND (j.worker_id IN (SELECT id FROM dead)
+          OR NOT EXISTS (SELECT 1 FROM jobs.workers w WHERE w.id = j.worker_id))
 ), rescued AS (
   UPDATE jobs.jobs j
      SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded'::jobs.job_state
@@ -129,9 +150,8 @@ WITH dead AS (
          finished_at = CASE WHEN j.attempt >= j.max_attempts THEN $2 ELSE NULL END,
          worker_id = NULL,
          errors = jobs.append_error(j.errors, jsonb_set($3::jsonb, '{attempt}', to_jsonb(j.attempt)), $4::integer)
-   WHERE j.state = 'running' AND j.worker_id <> $6
-     AND (j.worker_id IN (SELECT id FROM dead)
-          OR NOT EXISTS (SELECT 1 FROM jobs.workers w WHERE w.id = j.worker_id))
+    FROM victims v
+   WHERE j.id = v.id AND j.worker_id = v.worker_id AND j.state = 'running'
   RETURNING j.queue, j.kind, j.state
 ), wake AS (
   SELECT count(*) AS n FROM (SELECT pg_notify($5, q.queue) FROM (SELECT DISTINCT queue FROM rescued

@@ -37,14 +37,49 @@ std::string host_name() {
   return buf;
 }
 
+// Error text comes from handlers and libraries: anything at all. jsonb
+// rejects NUL and Boost.JSON would pass invalid UTF-8 through, so keep whole
+// valid characters only (up to kMaxErrorText bytes) and replace the rest.
+std::string clean_error_text(std::string_view in) {
+  std::string out;
+  out.reserve(std::min(in.size(), kMaxErrorText));
+  size_t i = 0;
+  while (i < in.size()) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool valid = len > 0 && i + len <= in.size();
+    for (size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(in[i + k]) & 0xC0) == 0x80;
+    if (valid && len == 2) valid = c >= 0xC2;  // overlong
+    if (valid && len == 3) {
+      const auto c1 = static_cast<unsigned char>(in[i + 1]);
+      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogates
+    }
+    if (valid && len == 4) {
+      const auto c1 = static_cast<unsigned char>(in[i + 1]);
+      valid = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    std::string_view piece = !valid ? std::string_view("\xEF\xBF\xBD") : c == 0 ? std::string_view("?") : in.substr(i, len);
+    if (out.size() + piece.size() > kMaxErrorText) break;
+    out += piece;
+    i += valid ? len : 1;
+  }
+  return out;
+}
+
 std::string error_entry(int attempt, SysTime at, std::string_view reason, std::string_view message) {
   boost::json::object e;
   e["attempt"] = attempt;
   e["at"] = format_iso8601(at);
   e["reason"] = reason;
-  e["error"] = message.substr(0, kMaxErrorText);
+  e["error"] = clean_error_text(message);
   return boost::json::serialize(e);
 }
+
+// A job result names the claim it belongs to (see sql::kComplete).
+struct JobRef {
+  int64_t id;
+  int64_t lease;
+};
 
 struct QueueState {
   QueueState(std::string n, int l, asio::strand<asio::any_io_executor>& strand)
@@ -61,6 +96,8 @@ struct QueueState {
 
 struct Failure {
   int64_t id;
+  int64_t lease;
+  int attempt;
   std::string state;  // retryable | discarded
   int64_t run_at_us;
   std::string error;
@@ -104,16 +141,19 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
   WorkerMetrics metrics;
 
   std::map<std::string, std::unique_ptr<QueueState>, std::less<>> queues;
-  std::unordered_map<int64_t, std::shared_ptr<RunningJob>> running;
+  // By job id; one id may appear twice while a cancelled claim unwinds and
+  // the job, retried by an operator, already runs again.
+  std::unordered_multimap<int64_t, std::shared_ptr<RunningJob>> running;
   std::atomic<int> running_count{0};
 
-  std::vector<int64_t> done;
+  std::vector<JobRef> done;
   std::vector<Failure> failed;
-  std::vector<int64_t> handed_back;
+  std::vector<JobRef> handed_back;
   asio::steady_timer flush_timer;
   bool flush_idle = false;
 
   bool stopping = false;
+  bool beats_stop = false;  // the heartbeat outlives `stopping`: it runs until the drain ends
   bool flusher_stop = false;
   asio::steady_timer drained;
   int loops = 0;
@@ -127,10 +167,12 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
 
   // ---- background loops ---------------------------------------------------
 
+  // A claim loop also counts in `claimers`, released here however it ends.
   template <class Loop>
-  void spawn_loop(Loop loop, const char* name) {
+  void spawn_loop(Loop loop, const char* name, bool claimer = false) {
     ++loops;
-    asio::co_spawn(strand, std::move(loop), [self = shared_from_this(), name](std::exception_ptr e) {
+    if (claimer) ++claimers;
+    asio::co_spawn(strand, std::move(loop), [self = shared_from_this(), name, claimer](std::exception_ptr e) {
       if (e) {
         try {
           std::rethrow_exception(e);
@@ -138,6 +180,7 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
           log::error("job worker loop failed", {{"loop", name}, {"error", ex.what()}});
         }
       }
+      if (claimer && --self->claimers == 0) self->claimers_done.cancel();
       if (--self->loops == 0) self->loops_done.cancel();
     });
   }
@@ -169,7 +212,6 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
       q.waiting = false;
       if (!ec) q.notified = true;  // poll: look again even without a notification
     }
-    if (--claimers == 0) claimers_done.cancel();
   }
 
   void poke(QueueState& q) {
@@ -179,7 +221,9 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
 
   asio::awaitable<std::vector<ClaimedJob>> claim(QueueState& q, int limit) {
     const db::Timestamp now = clock.now();
-    auto res = co_await db.query(sql::kClaim, q.name, now, static_cast<int64_t>(limit), id);
+    std::vector<std::string> kinds;
+    for (const KindSpec* spec : registry.kinds()) kinds.push_back(spec->name);
+    auto res = co_await db.query(sql::kClaim, q.name, now, static_cast<int64_t>(limit), id, std::move(kinds));
     std::vector<ClaimedJob> out;
     out.reserve(res.size());
     for (const auto& row : res) {
@@ -193,6 +237,7 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
       c.run_at = row.get<db::Timestamp>(5);
       c.timeout = std::chrono::milliseconds(row.get<int32_t>(6));
       c.priority = row.get<int32_t>(7);
+      c.lease = row.get<int64_t>(8);
       out.push_back(std::move(c));
     }
     // UPDATE ... RETURNING does not keep the claim order.
@@ -227,13 +272,14 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
     ++running_count;
     metrics.running.with({q.name}).inc();
     running.emplace(job->id(), job);
-    job->arm_timeout();
     Handler handler = spec->handler;
     asio::co_spawn(job->strand(), run_handler(std::move(handler), job),
                    asio::bind_cancellation_slot(job->slot(), [self = shared_from_this(), job,
                                                               &q](std::exception_ptr e) {
                      asio::post(self->strand, [self, job, &q, e] { self->finished(q, job, e); });
                    }));
+    // The timer belongs to the job's strand, like its disarm.
+    asio::post(job->strand(), [job] { job->arm_timeout(); });
   }
 
   static asio::awaitable<void> run_handler(Handler handler, std::shared_ptr<RunningJob> job) {
@@ -242,7 +288,12 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
 
   void finished(QueueState& q, const std::shared_ptr<RunningJob>& job, std::exception_ptr e) {
     job->disarm_timeout();
-    running.erase(job->id());
+    auto [first, last] = running.equal_range(job->id());
+    for (auto it = first; it != last; ++it)
+      if (it->second == job) {
+        running.erase(it);
+        break;
+      }
     --q.running;
     --running_count;
     metrics.running.with({q.name}).dec();
@@ -250,7 +301,7 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
     metrics.run_seconds.with({kind}).observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - job->started()).count());
     if (!e) {
-      done.push_back(job->id());
+      done.push_back({job->id(), job->claimed().lease});
       metrics.completed.with({kind}).inc();
     } else {
       classify_failure(*job, e);
@@ -278,7 +329,7 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
   void failure_after_cancel(RunningJob& job, const std::string& what) {
     switch (job.reason()) {
       case CancelReason::shutdown:
-        handed_back.push_back(job.id());
+        handed_back.push_back({job.id(), job.claimed().lease});
         metrics.handed_back.with({job.queue()}).inc();
         return;
       case CancelReason::operator_request:
@@ -299,7 +350,7 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
     const auto& c = job.claimed();
     metrics.failed.with({c.kind}).inc();
     const bool out_of_attempts = c.attempt >= c.max_attempts;
-    Failure f{c.id, "retryable", 0, error_entry(c.attempt, now, reason, message)};
+    Failure f{c.id, c.lease, c.attempt, "retryable", 0, error_entry(c.attempt, now, reason, message)};
     if (discard || out_of_attempts) {
       f.state = "discarded";
       metrics.discarded.with({c.kind}).inc();
@@ -347,9 +398,9 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
         flush_timer.expires_after(config.completion_delay);
         co_await flush_timer.async_wait(as_tuple_awaitable);
       }
-      std::vector<int64_t> ok;
+      std::vector<JobRef> ok;
       std::vector<Failure> bad;
-      std::vector<int64_t> back;
+      std::vector<JobRef> back;
       take(done, ok);
       take(failed, bad);
       take(handed_back, back);
@@ -380,23 +431,72 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
     from.erase(from.begin(), from.begin() + static_cast<long>(n));
   }
 
-  asio::awaitable<void> write_results(const std::vector<int64_t>& ok, const std::vector<Failure>& bad,
-                                      const std::vector<int64_t>& back) {
-    const db::Timestamp now = clock.now();
-    if (!ok.empty()) co_await db.query(sql::kComplete, ok, id, now);
-    if (!bad.empty()) {
-      std::vector<int64_t> ids, run_at;
-      std::vector<std::string> states, errors;
-      for (const auto& f : bad) {
-        ids.push_back(f.id);
-        states.push_back(f.state);
-        run_at.push_back(f.run_at_us);
-        errors.push_back(f.error);
-      }
-      co_await db.query(sql::kFail, std::move(ids), std::move(states), std::move(run_at), std::move(errors), id, now,
-                        static_cast<int32_t>(config.errors_kept));
+  static std::pair<std::vector<int64_t>, std::vector<int64_t>> split(const std::vector<JobRef>& refs) {
+    std::pair<std::vector<int64_t>, std::vector<int64_t>> out;
+    for (const auto& r : refs) {
+      out.first.push_back(r.id);
+      out.second.push_back(r.lease);
     }
-    if (!back.empty()) co_await db.query(sql::kHandBack, back, id, std::string(kWakeChannel));
+    return out;
+  }
+
+  asio::awaitable<void> write_results(const std::vector<JobRef>& ok, const std::vector<Failure>& bad,
+                                      const std::vector<JobRef>& back) {
+    const db::Timestamp now = clock.now();
+    if (!ok.empty()) {
+      auto [ids, leases] = split(ok);
+      co_await db.query(sql::kComplete, std::move(ids), std::move(leases), id, now);
+    }
+    if (!bad.empty()) {
+      std::string rejected;
+      try {
+        co_await write_failures(bad, now);
+      } catch (const db::DbError& e) {
+        // Class 22 (data exception) or 23 (constraint): some row's content
+        // is at fault, and retrying the batch would fail forever.
+        if (!e.sqlstate().starts_with("22") && !e.sqlstate().starts_with("23")) throw;
+        rejected = e.what();
+      }
+      if (!rejected.empty()) {
+        log::warn("a batch of job failures was rejected; writing them one by one", {{"error", rejected}});
+        for (const auto& f : bad) co_await write_failure_alone(f, now);
+      }
+    }
+    if (!back.empty()) {
+      auto [ids, leases] = split(back);
+      std::string channel(kWakeChannel);
+      co_await db.query(sql::kHandBack, std::move(ids), std::move(leases), id, channel);
+    }
+  }
+
+  asio::awaitable<void> write_failures(const std::vector<Failure>& bad, db::Timestamp now) {
+    std::vector<int64_t> ids, run_at, leases;
+    std::vector<std::string> states, errors;
+    for (const auto& f : bad) {
+      ids.push_back(f.id);
+      leases.push_back(f.lease);
+      states.push_back(f.state);
+      run_at.push_back(f.run_at_us);
+      errors.push_back(f.error);
+    }
+    co_await db.query(sql::kFail, std::move(ids), std::move(states), std::move(run_at), std::move(errors), id, now,
+                      static_cast<int32_t>(config.errors_kept), std::move(leases));
+  }
+
+  // One failure on its own; if even that is rejected, with a stand-in
+  // message, so that the job still leaves 'running'.
+  asio::awaitable<void> write_failure_alone(const Failure& f, db::Timestamp now) {
+    std::vector<Failure> one{f};
+    bool rejected = false;
+    try {
+      co_await write_failures(one, now);
+    } catch (const db::DbError& e) {
+      if (!e.sqlstate().starts_with("22") && !e.sqlstate().starts_with("23")) throw;
+      rejected = true;
+    }
+    if (!rejected) co_return;
+    one.front().error = error_entry(f.attempt, now, "error", "the error text could not be stored");
+    co_await write_failures(one, now);
   }
 
   asio::awaitable<void> listen_loop() {
@@ -420,11 +520,20 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
       } else if (n.channel == kWakeChannel) {
         if (auto it = queues.find(n.payload); it != queues.end()) poke(*it->second);
       } else if (n.channel == kControlChannel && n.payload.starts_with("cancel:")) {
-        int64_t job_id = std::strtoll(n.payload.c_str() + 7, nullptr, 10);
-        if (auto it = running.find(job_id); it != running.end()) {
+        // "cancel:<id>[:<lease>]"; without a lease, every claim of the job.
+        char* end = nullptr;
+        const int64_t job_id = std::strtoll(n.payload.c_str() + 7, &end, 10);
+        const std::optional<int64_t> lease =
+            *end == ':' ? std::optional<int64_t>(std::strtoll(end + 1, nullptr, 10)) : std::nullopt;
+        auto [first, last] = running.equal_range(job_id);
+        for (auto it = first; it != last; ++it) {
+          if (lease && it->second->claimed().lease != *lease) continue;
           log::info("job cancelled by an operator", {{"job_id", job_id}});
           it->second->cancel(CancelReason::operator_request);
         }
+        // Claimed but not started yet: the row is no longer ours to run.
+        for (auto& [name, q] : queues)
+          std::erase_if(q->ready, [&](const ClaimedJob& c) { return c.id == job_id && (!lease || c.lease == *lease); });
       }
     }
   }
@@ -433,18 +542,21 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
     const db::Timestamp now = clock.now();
     std::vector<std::string> names;
     for (const auto& [name, q] : queues) names.push_back(name);
-    auto res = co_await db.query(sql::kWorkerBeat, id, host_name(), static_cast<int32_t>(getpid()), names, now);
+    std::string host = host_name();  // named: see the GCC 12 note in docs/architecture.md
+    auto res = co_await db.query(sql::kWorkerBeat, id, host, static_cast<int32_t>(getpid()), names, now);
     if (beats_++ > 0 && !res.empty() && res.front().get<bool>(0))
       log::error("this worker had been presumed dead; its running jobs may run again elsewhere",
                  {{"worker_id", id.str()}});
   }
   int beats_ = 0;
 
+  // Keeps beating while stop() drains: a long drain must not make this
+  // process look dead and have its running jobs rescued under it.
   asio::awaitable<void> heartbeat_loop() {
-    while (!stopping) {
+    while (!beats_stop) {
       heartbeat_timer.expires_after(config.heartbeat_interval);
       co_await heartbeat_timer.async_wait(as_tuple_awaitable);
-      if (stopping) break;
+      if (beats_stop) break;
       try {
         co_await beat();
       } catch (const std::exception& e) {
@@ -496,6 +608,7 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
       } catch (const std::exception& e) {
         log::debug("sampling queue depth failed", {{"error", e.what()}});
       }
+      if (stopping) break;
       sample_timer.expires_after(kSampleEvery);
       co_await sample_timer.async_wait(as_tuple_awaitable);
     }
@@ -531,10 +644,7 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
     listener = co_await db.listener();
     co_await listener->listen(kWakeChannel);
     co_await listener->listen(kControlChannel);
-    for (auto& [name, q] : queues) {
-      ++claimers;
-      spawn_loop(claim_loop(*q), "claim");
-    }
+    for (auto& [name, q] : queues) spawn_loop(claim_loop(*q), "claim", true);
     spawn_loop(flush_loop(), "flush");
     spawn_loop(listen_loop(), "listen");
     spawn_loop(heartbeat_loop(), "heartbeat");
@@ -562,13 +672,12 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
     }
     for (auto& [name, q] : queues) {
       for (auto& c : q->ready) {
-        handed_back.push_back(c.id);
+        handed_back.push_back({c.id, c.lease});
         metrics.handed_back.with({name}).inc();
       }
       q->ready.clear();
     }
     if (listener) listener->close();
-    heartbeat_timer.cancel();
     rescue_timer.cancel();
     sample_timer.cancel();
     if (!running.empty()) {
@@ -583,6 +692,8 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
       drained.expires_after(kCancelUnwind);
       co_await drained.async_wait(as_tuple_awaitable);
     }
+    beats_stop = true;
+    heartbeat_timer.cancel();
     flusher_stop = true;
     flush_timer.cancel();
     if (loops > 0) {

@@ -385,7 +385,7 @@ TEST_CASE("jobs admin: cancel stops a job, and tells the worker of a running one
   auto n = control.next();
   REQUIRE(n);
   CHECK(n->channel == jobs::kControlChannel);
-  CHECK(n->payload == "cancel:" + std::to_string(running));
+  CHECK(n->payload == "cancel:" + std::to_string(running) + ":0");  // rows inserted by hand have lease 0
 
   // Finished jobs stay as they are.
   const int64_t completed = insert(a, {.state = "completed", .attempt = 1});
@@ -425,7 +425,7 @@ TEST_CASE("jobs admin: discard dead-letters a job with an operator entry, keepin
   CHECK(column(a, busy, "jsonb_array_length(errors)") == "10");
   auto n = control.next();
   REQUIRE(n);
-  CHECK(n->payload == "cancel:" + std::to_string(busy));
+  CHECK(n->payload == "cancel:" + std::to_string(busy) + ":0");
 
   for (const char* state : {"completed", "cancelled", "discarded"}) {
     INFO(state);

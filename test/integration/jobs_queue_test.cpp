@@ -41,8 +41,9 @@ std::string iso(SysTime t) {
 }  // namespace
 
 TEST_CASE("jobs: a job enqueued in a transaction commits with the caller's row or not at all", "[jobs]") {
-  JobsFixture f;
+  // Declared before the fixture: handlers may still touch them while it stops the worker.
   Journal journal;
+  JobsFixture f;
   f.kinds.add("test.ok", record_into(journal));
   f.query("CREATE TABLE public.things (id int)");
 
@@ -66,8 +67,8 @@ TEST_CASE("jobs: a job enqueued in a transaction commits with the caller's row o
 }
 
 TEST_CASE("jobs: enqueue validates kinds and fields", "[jobs]") {
-  JobsFixture f;
   Journal journal;
+  JobsFixture f;
   f.kinds.add("test.ok", record_into(journal));
   CHECK_THROWS_AS(f.enqueue({.kind = "test.unknown"}), std::invalid_argument);
   CHECK_THROWS_AS(f.enqueue({.kind = "test.ok", .payload = "[1,2]"}), std::invalid_argument);
@@ -78,8 +79,8 @@ TEST_CASE("jobs: enqueue validates kinds and fields", "[jobs]") {
 }
 
 TEST_CASE("jobs: scheduled and batch enqueues land in the right states in input order", "[jobs]") {
-  JobsFixture f;
   Journal journal;
+  JobsFixture f;
   f.kinds.add("test.ok", record_into(journal), {.queue = "media"});
   std::vector<jobs::NewJob> batch;
   for (int i = 0; i < 5; ++i)
@@ -100,8 +101,8 @@ TEST_CASE("jobs: scheduled and batch enqueues land in the right states in input 
 }
 
 TEST_CASE("jobs: a unique key deduplicates among live jobs only", "[jobs]") {
-  JobsFixture f;
   Journal journal;
+  JobsFixture f;
   f.kinds.add("test.ok", record_into(journal));
   auto first = f.block(f.queue().enqueue(*f.db, {.kind = "test.ok", .unique_key = "report:42"}));
   auto second = f.block(f.queue().enqueue(*f.db, {.kind = "test.ok", .unique_key = "report:42"}));
@@ -127,8 +128,8 @@ TEST_CASE("jobs: a unique key deduplicates among live jobs only", "[jobs]") {
 }
 
 TEST_CASE("jobs: a worker runs every job once and writes them completed", "[jobs]") {
-  JobsFixture f;
   Journal journal;
+  JobsFixture f;
   f.kinds.add("test.ok", record_into(journal));
   f.config.queues = {{"default", 4}};
   f.config.prefetch = 2;
@@ -148,8 +149,8 @@ TEST_CASE("jobs: a worker runs every job once and writes them completed", "[jobs
 }
 
 TEST_CASE("jobs: higher priority (lower number) runs first", "[jobs]") {
-  JobsFixture f;
   Journal journal;
+  JobsFixture f;
   f.kinds.add("test.ok", record_into(journal));
   f.config.queues = {{"default", 1}};
   f.config.prefetch = 0;
@@ -221,8 +222,8 @@ TEST_CASE("jobs: a handler may ask to retry at a time or to discard now", "[jobs
 }
 
 TEST_CASE("jobs: the per-attempt timeout cancels the handler", "[jobs]") {
-  JobsFixture f;
   std::atomic<bool> saw_cancel{false};
+  JobsFixture f;
   f.kinds.add(
       "test.stuck",
       [&](jobs::JobContext& job) -> asio::awaitable<void> {
@@ -243,8 +244,8 @@ TEST_CASE("jobs: the per-attempt timeout cancels the handler", "[jobs]") {
 }
 
 TEST_CASE("jobs: graceful shutdown finishes short jobs and hands long ones back", "[jobs]") {
-  JobsFixture f;
   std::atomic<int> started{0};
+  JobsFixture f;
   f.kinds.add("test.sleep", [&](jobs::JobContext& job) -> asio::awaitable<void> {
     ++started;
     co_await pause(std::chrono::milliseconds(job.payload().at("ms").as_int64()));
@@ -261,8 +262,8 @@ TEST_CASE("jobs: graceful shutdown finishes short jobs and hands long ones back"
 }
 
 TEST_CASE("jobs: an operator's cancellation reaches the running handler", "[jobs]") {
-  JobsFixture f;
   std::atomic<bool> running{false}, cancelled{false};
+  JobsFixture f;
   f.kinds.add("test.long", [&](jobs::JobContext& job) -> asio::awaitable<void> {
     running = true;
     try {
@@ -283,9 +284,102 @@ TEST_CASE("jobs: an operator's cancellation reaches the running handler", "[jobs
   CHECK(f.state_of(id) == "cancelled");  // the worker did not overwrite it
 }
 
-TEST_CASE("jobs: rescue takes back the jobs of a silent worker, never of a beating one", "[jobs]") {
+TEST_CASE("jobs: a cancelled claim still unwinding cannot write over the job's next claim", "[jobs]") {
+  std::atomic<int> starts{0};
+  std::atomic<bool> first_cancelled{false}, release_first{false}, release_second{false};
   JobsFixture f;
+  f.kinds.add("test.fenced", [&](jobs::JobContext& job) -> asio::awaitable<void> {
+    if (++starts == 1) {
+      bool cancelled = false;
+      try {
+        co_await pause(60s);
+      } catch (const boost::system::system_error&) {
+        cancelled = true;
+      }
+      if (!cancelled) co_return;
+      first_cancelled = job.cancelled();
+      // A handler that ignores its cancellation and finishes "successfully"
+      // much later, after the job was retried and claimed again.
+      co_await asio::this_coro::reset_cancellation_state();
+      while (!release_first) co_await pause(5ms);
+      co_return;
+    }
+    while (!release_second) co_await pause(5ms);
+  });
+  auto id = f.enqueue({.kind = "test.fenced"});
+  f.start_worker();
+  REQUIRE(test::eventually([&] { return starts == 1; }));
+  // The admin API's cancel, then its retry.
+  f.query("UPDATE jobs.jobs SET state = 'cancelled', worker_id = NULL, finished_at = now() WHERE id = $1", {id});
+  f.query("SELECT pg_notify('huntaze_jobs_control', 'cancel:' || id || ':' || lease) FROM jobs.jobs WHERE id = $1",
+          {id});
+  REQUIRE(test::eventually([&] { return first_cancelled.load(); }));
+  f.query("UPDATE jobs.jobs SET state = 'available', attempt = 0, finished_at = NULL WHERE id = $1", {id});
+  f.worker->wake();
+  REQUIRE(test::eventually([&] { return starts == 2; }));
+
+  // The stale success must not complete the running second claim.
+  release_first = true;
+  REQUIRE(test::eventually([&] { return f.worker->running() == 1; }));
+  f.worker->wake();  // let the write-back happen
+  CHECK_FALSE(test::eventually([&] { return f.state_of(id) != "running"; }, 300ms));
+  CHECK(test::admin_scalar(f.url, "SELECT attempt || ':' || lease FROM jobs.jobs WHERE id = " + std::to_string(id)) ==
+        "1:2");
+
+  release_second = true;
+  CHECK(f.reaches(id, "completed"));
+}
+
+TEST_CASE("jobs: a claimed job cancelled before it started never runs", "[jobs]") {
+  Journal journal;
+  std::atomic<bool> release{false};
+  JobsFixture f;
+  f.kinds.add("test.block", [&](jobs::JobContext& job) -> asio::awaitable<void> {
+    journal.add(job.id());
+    while (!release) co_await pause(5ms);
+  });
+  f.config.queues = {{"default", 1}};
+  f.config.prefetch = 2;
+  f.config.poll_interval = 1h;  // claims follow notifications only, in their order
+  auto blocker = f.enqueue({.kind = "test.block", .priority = 0});
+  auto waiting = f.enqueue({.kind = "test.block", .priority = 1});
+  f.start_worker();
+  // Both claimed: one runs, the other sits in the worker's prefetch.
+  REQUIRE(test::eventually([&] { return f.count("state = 'running'") == 2 && journal.size() == 1; }));
+  f.query("UPDATE jobs.jobs SET state = 'cancelled', worker_id = NULL, finished_at = now() WHERE id = $1", {waiting});
+  f.query("SELECT pg_notify('huntaze_jobs_control', 'cancel:' || id || ':' || lease) FROM jobs.jobs WHERE id = $1",
+          {waiting});
+  // The listener handles notifications in order: once the marker job's
+  // wake-up has been acted on (it is claimed), so has the cancellation.
+  auto marker = f.enqueue({.kind = "test.block", .priority = 2});
+  REQUIRE(test::eventually([&] { return f.state_of(marker) == "running"; }));
+  release = true;
+  REQUIRE(f.reaches(blocker, "completed"));
+  REQUIRE(f.reaches(marker, "completed"));
+  CHECK(f.state_of(waiting) == "cancelled");
+  std::lock_guard lock(journal.mutex);
+  CHECK(std::find(journal.ids.begin(), journal.ids.end(), waiting) == journal.ids.end());
+}
+
+TEST_CASE("jobs: error text with broken UTF-8 is stored cleaned, never lost", "[jobs]") {
+  JobsFixture f;
+  f.kinds.add(
+      "test.garbage",
+      [](jobs::JobContext&) -> asio::awaitable<void> {
+        throw std::runtime_error("bad byte \xff\xfe caf\xc3\xa9 \xe2\x82");
+        co_return;
+      },
+      {.policy = policy(1, 1s)});
+  auto id = f.enqueue({.kind = "test.garbage"});
+  f.start_worker();
+  REQUIRE(f.reaches(id, "discarded"));
+  CHECK(test::admin_scalar(f.url, "SELECT errors->0->>'error' FROM jobs.jobs WHERE id = " + std::to_string(id)) ==
+        "bad byte \xef\xbf\xbd\xef\xbf\xbd caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd");
+}
+
+TEST_CASE("jobs: rescue takes back the jobs of a silent worker, never of a beating one", "[jobs]") {
   std::atomic<bool> long_running{false};
+  JobsFixture f;
   f.kinds.add("test.long", [&](jobs::JobContext&) -> asio::awaitable<void> {
     long_running = true;
     co_await pause(60s);
@@ -336,9 +430,9 @@ TEST_CASE("jobs: rescue takes back the jobs of a silent worker, never of a beati
 }
 
 TEST_CASE("jobs: publish creates one job per matching subscription, in the caller's transaction", "[jobs][events]") {
-  JobsFixture f;
   std::mutex mutex;
   std::vector<std::string> seen;
+  JobsFixture f;
   auto record = [&](std::string who) {
     return [&, who](jobs::JobContext& job) -> asio::awaitable<void> {
       const auto& e = job.payload().as_object();
@@ -377,8 +471,8 @@ TEST_CASE("jobs: publish creates one job per matching subscription, in the calle
 }
 
 TEST_CASE("jobs: prune deletes finished jobs past their retention in batches", "[jobs]") {
-  JobsFixture f;
   Journal journal;
+  JobsFixture f;
   f.kinds.add("test.ok", record_into(journal));
   f.config.keep_completed = 24h;
   f.config.keep_discarded = 48h;
@@ -403,8 +497,8 @@ TEST_CASE("jobs: prune deletes finished jobs past their retention in batches", "
 }
 
 TEST_CASE("jobs: depth and the oldest ready job's age are sampled into gauges", "[jobs]") {
-  JobsFixture f;
   std::atomic<bool> busy{false};
+  JobsFixture f;
   f.kinds.add("test.block", [&](jobs::JobContext&) -> asio::awaitable<void> {
     busy = true;
     co_await pause(60s);
