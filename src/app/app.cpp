@@ -9,10 +9,16 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include "ai_router/api_routes.hpp"
+#include "ai_router/make_router.hpp"
+#include "ai_router/response_cache.hpp"
+#include "ai_router/usage_log.hpp"
+#include "ai_router/usage_partitions.hpp"
 #include "app/ops_routes.hpp"
 #include "app/product_schedules.hpp"
 #include "app/process_metrics.hpp"
 #include "db/pg_pool.hpp"
+#include "http/curl_client.hpp"
 #include "http/server.hpp"
 #include "huntaze/core/clock.hpp"
 #include "huntaze/core/compute.hpp"
@@ -57,7 +63,8 @@ struct App::Impl {
         ioc(io_threads),
         work(asio::make_work_guard(ioc)),
         compute(resolve_threads(config.compute.threads)),
-        signals(ioc) {}
+        signals(ioc),
+        reload_signals(ioc) {}
 
   AppConfig config;
   int io_threads;
@@ -72,6 +79,10 @@ struct App::Impl {
   std::unique_ptr<jobs::JobQueue> job_queue;
   std::unique_ptr<jobs::Worker> worker;
   std::unique_ptr<cron::Cron> cron;
+  std::unique_ptr<http::HttpClient> http_client;
+  std::unique_ptr<ai_router::ResponseCache> ai_cache;
+  std::unique_ptr<ai_router::UsageLog> ai_usage;
+  std::unique_ptr<ai_router::Router> ai_router;
 
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -79,6 +90,7 @@ struct App::Impl {
   std::unique_ptr<http::Server> admin_server;
 
   asio::signal_set signals;
+  asio::signal_set reload_signals;  // SIGHUP: re-read the ai section
   std::vector<std::thread> threads;
   std::atomic<bool> stop_requested{false};
   std::atomic<int> exit_code{0};
@@ -94,6 +106,7 @@ struct App::Impl {
       int applied = co_await apply_migrations(*database);
       log::info("migrations applied", {{"count", applied}});
     }
+    if (ai_usage) co_await ai_usage->start();
     if (worker) co_await worker->start();
     if (config.cron.enabled) asio::co_spawn(ioc, cron->run(), asio::detached);
   }
@@ -102,6 +115,7 @@ struct App::Impl {
   // retry policies from the configuration.
   void build_jobs() {
     jobs::register_maintenance_jobs(job_registry, *database, clock, config.jobs);
+    ai_router::register_usage_jobs(job_registry, *database, clock, config.ai.usage);
     job_queue = jobs::make_pg_job_queue(job_registry, clock, metrics);
     cron = std::make_unique<cron::Cron>(*database, *job_queue, clock, config.cron);
     register_product_schedules(*cron, job_registry);
@@ -116,9 +130,43 @@ struct App::Impl {
                                               config.jobs);
   }
 
+  // The outbound client and the model router with its cache and usage log.
+  void build_ai() {
+    http_client = http::make_curl_client(ioc.get_executor(), config.http_client, metrics);
+    ai_router::CacheConfig cache_config;
+    cache_config.enabled = config.ai.router.cache_enabled;
+    cache_config.lock_ttl = config.ai.router.cache_lock_ttl;
+    ai_cache = std::make_unique<ai_router::ResponseCache>(*redis, metrics, cache_config);
+    ai_usage = std::make_unique<ai_router::UsageLog>(ioc.get_executor(), *database, clock, metrics, config.ai.usage);
+    ai_router::RouterDeps deps{*http_client, clock, metrics, ai_cache.get(), ai_usage.get(), nullptr};
+    ai_router = ai_router::make_router(deps, config.ai.catalog, config.ai.router);
+  }
+
+  // SIGHUP re-reads the configuration file and swaps the ai section (models,
+  // routes, prices, keys); a file that does not parse changes nothing.
+  void wait_for_reload() {
+    reload_signals.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      reload_ai();
+      wait_for_reload();
+    });
+  }
+
+  void reload_ai() {
+    if (config.source.empty()) return;
+    try {
+      AppConfig fresh = load_config_file(config.source);
+      ai_router->reload(std::move(fresh.ai.catalog), std::move(fresh.ai.router));
+      log::info("ai configuration reloaded", {{"file", config.source}});
+    } catch (const std::exception& e) {
+      log::error("ai configuration reload failed; keeping the current one", {{"error", e.what()}});
+    }
+  }
+
   asio::awaitable<void> shutdown() {
     log::info("shutting down", {{"grace_ms", static_cast<int64_t>(config.server.shutdown_grace.count())}});
     signals.cancel();
+    reload_signals.cancel();
     if (admin_server) co_await admin_server->shutdown(std::chrono::milliseconds(0));
     if (cron) cron->stop();
     // Requests and jobs share the grace period.
@@ -129,6 +177,7 @@ struct App::Impl {
       co_await server->shutdown(config.server.shutdown_grace);
     else if (worker)
       co_await worker->stop(config.server.shutdown_grace);
+    if (ai_usage) co_await ai_usage->stop();  // the last usage rows, before the pool closes
     if (database) database->close();
     if (redis) redis->close();
     // The I/O threads return once the closes have unwound and nothing is
@@ -166,6 +215,7 @@ void App::start() {
   register_process_metrics(m.metrics, HUNTAZE_VERSION);
   m.database = db::make_pg_pool(m.ioc.get_executor(), m.config.database, m.metrics);
   m.redis = redis::make_redis_client(m.ioc.get_executor(), m.config.redis, m.metrics);
+  m.build_ai();
   m.build_jobs();
 
   m.running = m.io_threads;
@@ -182,6 +232,7 @@ void App::start() {
       jobs::register_jobs_admin_routes(m.admin_router, {*m.database, m.clock, m.config.jobs.errors_kept});
       cron::register_cron_admin_routes(m.admin_router, *m.cron);
     }
+    if (m.config.ai.http_api) ai_router::register_ai_routes(m.admin_router, {*m.ai_router, *m.database, m.clock});
     auto hp = split_host_port(m.config.metrics.listen);
     http::ServerConfig admin_cfg = m.config.server;
     admin_cfg.host = hp->first;
@@ -260,6 +311,8 @@ int App::serve() {
     log::info("signal received", {{"signal", signal}});
     request_stop();
   });
+  m.reload_signals.add(SIGHUP);
+  m.wait_for_reload();
   try {
     start();
   } catch (const std::exception& e) {

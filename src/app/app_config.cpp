@@ -16,6 +16,22 @@ std::optional<std::pair<std::string, int>> split_host_port(const std::string& te
   return std::make_pair(host, port);
 }
 
+AiConfig parse_ai_config(config::Node ai) {
+  using namespace std::chrono_literals;
+  AiConfig c;
+  c.catalog = ai_router::parse_catalog(ai);
+  c.router = ai_router::parse_router_config(ai);
+  c.http_api = ai.get_bool("http_api", c.http_api);
+  auto usage = ai.section("usage");
+  c.usage.batch = static_cast<int>(usage.get_int("batch", c.usage.batch, 1, 10'000));
+  c.usage.flush_every = usage.get_duration("flush_every", c.usage.flush_every, 10ms, std::chrono::milliseconds(60'000));
+  c.usage.max_pending = usage.get_int("max_pending", static_cast<int64_t>(c.usage.max_pending), 100, 10'000'000);
+  c.usage.retention = std::chrono::duration_cast<std::chrono::hours>(usage.get_duration(
+      "retention", c.usage.retention, std::chrono::hours(24 * 31), std::chrono::hours(24 * 3650)));
+  usage.finish();
+  return c;
+}
+
 AppConfig load_config(config::Document& doc) {
   using namespace std::chrono_literals;
   auto root = doc.root();
@@ -38,6 +54,10 @@ AppConfig load_config(config::Document& doc) {
 
   c.jobs = jobs::parse_jobs_config(root.section("jobs"));
   c.cron = cron::parse_cron_config(root.section("cron"));
+  c.ai = parse_ai_config(root.section("ai"));
+  if (c.ai.http_api && c.metrics.listen.empty())
+    root.section("ai").fail("http_api", "needs the admin listener (metrics.listen): the AI API has no other protection yet");
+  c.http_client = http::parse_http_client_config(root.section("http_client"));
   if (c.jobs.admin_api && c.metrics.listen.empty())
     root.section("jobs").fail("admin_api", "needs the admin listener (metrics.listen): the admin API has no other protection yet");
 
@@ -48,7 +68,9 @@ AppConfig load_config(config::Document& doc) {
 
 AppConfig load_config_file(const std::string& path) {
   auto doc = config::Document::load_file(path);
-  return load_config(doc);
+  AppConfig c = load_config(doc);
+  c.source = path;
+  return c;
 }
 
 }  // namespace huntaze::app

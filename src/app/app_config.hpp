@@ -5,7 +5,11 @@
 #include <optional>
 #include <string>
 
+#include "ai_router/router_config.hpp"
+#include "ai_router/usage_log.hpp"
+#include "huntaze/ai_router/catalog.hpp"
 #include "huntaze/core/config.hpp"
+#include "huntaze/http/client_config.hpp"
 #include "huntaze/cron/cron.hpp"
 #include "huntaze/core/log.hpp"
 #include "huntaze/db/config.hpp"
@@ -29,6 +33,18 @@ struct ComputeConfig {
   int threads = 0;  // 0: one per core
 };
 
+// `ai:` — the model catalog, routing behaviour and the usage log; the one
+// section reloaded on SIGHUP (deployments, routes, prices, keys, retries).
+struct AiConfig {
+  ai_router::Catalog catalog;
+  ai_router::RouterConfig router;
+  ai_router::UsageLogConfig usage;
+  // The OpenAI-compatible API, usage and models routes; on the admin
+  // listener only until accounts protect them.
+  bool http_api = false;
+};
+AiConfig parse_ai_config(config::Node ai);
+
 struct AppConfig {
   http::ServerConfig server;
   db::DatabaseConfig database;
@@ -38,6 +54,9 @@ struct AppConfig {
   ComputeConfig compute;
   jobs::JobsConfig jobs;
   cron::CronConfig cron;
+  AiConfig ai;
+  http::HttpClientConfig http_client;  // `http_client:` the outbound client
+  std::string source;                  // the file it came from ("" when not from a file)
   // "key.path = value" lines, secrets redacted (check-config prints them).
   std::vector<std::pair<std::string, std::string>> effective;
 };

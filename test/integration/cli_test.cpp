@@ -40,7 +40,7 @@ std::string write_temp(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("version and help exit 0; no or unknown commands exit 2", "[cli]") {
+TEST_CASE("version and help exit 0, no or unknown commands exit 2", "[cli]") {
   auto v = run("version");
   CHECK(v.code == 0);
   CHECK_THAT(v.output, Contains("huntaze "));

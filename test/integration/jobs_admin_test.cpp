@@ -221,7 +221,7 @@ TEST_CASE("jobs admin: the listing is newest first, filters, and pages without g
   CHECK_FALSE(running.contains("payload"));
 }
 
-TEST_CASE("jobs admin: bad states, cursors, limits and ids are 400 naming the value; unknown ids 404",
+TEST_CASE("jobs admin: bad states, cursors, limits and ids are 400 naming the value, unknown ids 404",
           "[jobs][admin]") {
   Admin a;
   a.start();

@@ -48,7 +48,7 @@ TEST_CASE("ai catalog: the defaults route every task and only the offline templa
   CHECK(named(c, "whisper").provider == Provider::openai_audio);
 }
 
-TEST_CASE("ai catalog: an operator fills in endpoint and key; extra deployments share an alias", "[ai][catalog]") {
+TEST_CASE("ai catalog: an operator fills in endpoint and key, extra deployments share an alias", "[ai][catalog]") {
   auto c = parse(R"(
 ai:
   deployments:

@@ -37,7 +37,7 @@ TEST_CASE("breaker trips after consecutive failures, cools down, and closes on a
   CHECK(b.allow(t0 + 31s));
 }
 
-TEST_CASE("breaker: a failed probe opens it for another full cool-down; an abandoned one frees the slot",
+TEST_CASE("breaker: a failed probe opens it for another full cool-down, an abandoned one frees the slot",
           "[ai][breaker]") {
   CircuitBreaker b({.consecutive_failures = 1, .cooldown = 10s});
   REQUIRE(b.allow(t0));

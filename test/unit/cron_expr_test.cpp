@@ -71,7 +71,7 @@ TEST_CASE("cron: every field form selects the documented minutes", "[cron]") {
   CHECK(ticks("  0\t0  * * *  ", "2026-01-01T00:00:00Z", 1) == Ticks{"2026-01-02T00:00:00Z"});
 }
 
-TEST_CASE("cron: month and weekday names are case-insensitive; 7 is Sunday", "[cron]") {
+TEST_CASE("cron: month and weekday names are case-insensitive, 7 is Sunday", "[cron]") {
   CHECK(ticks("0 0 1 jan,JUL *", "2026-01-15T00:00:00Z", 3) ==
         Ticks{"2026-07-01T00:00:00Z", "2027-01-01T00:00:00Z", "2027-07-01T00:00:00Z"});
   CHECK(ticks("0 0 1 Mar-May *", "2026-01-15T00:00:00Z", 4) ==
@@ -87,7 +87,7 @@ TEST_CASE("cron: month and weekday names are case-insensitive; 7 is Sunday", "[c
         Ticks{"2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z", "2026-01-04T00:00:00Z", "2026-01-09T00:00:00Z"});
 }
 
-TEST_CASE("cron: restricted day-of-month and day-of-week match either; a '*' field makes both required", "[cron]") {
+TEST_CASE("cron: restricted day-of-month and day-of-week match either, a '*' field makes both required", "[cron]") {
   // Fridays of January 2026 are 2, 9, 16, 23, 30; the 13th is a Tuesday.
   CHECK(ticks("0 0 13 * FRI", "2026-01-01T00:00:00Z", 5) == Ticks{"2026-01-02T00:00:00Z", "2026-01-09T00:00:00Z",
                                                                   "2026-01-13T00:00:00Z", "2026-01-16T00:00:00Z",

@@ -101,7 +101,7 @@ TEST_CASE("db: scalars parse strictly", "[db]") {
   CHECK_THROWS_AS(pg::parse_uuid("not-a-uuid"), std::invalid_argument);
 }
 
-TEST_CASE("db: parameters encode with explicit type OIDs; bytes in binary", "[db]") {
+TEST_CASE("db: parameters encode with explicit type OIDs, bytes in binary", "[db]") {
   const Uuid id = Uuid::v7();
   Params params = {nullptr,
                    true,

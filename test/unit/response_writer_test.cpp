@@ -41,7 +41,7 @@ TEST_CASE("the server owns framing headers", "[wire]") {
   CHECK_THAT(head, Contains("Connection: close\r\n"));
 }
 
-TEST_CASE("bodiless statuses carry no length; streams are chunked; HTTP/1.0 keep-alive is explicit", "[wire]") {
+TEST_CASE("bodiless statuses carry no length, streams are chunked, HTTP/1.0 keep-alive is explicit", "[wire]") {
   CHECK(serialize_head(Response::no_content(), {}).find("Content-Length") == std::string::npos);
   auto streamed = Response::streamed(200, "text/event-stream", nullptr);
   CHECK_THAT(serialize_head(streamed, {.chunked = true}), Contains("Transfer-Encoding: chunked\r\n"));

@@ -45,7 +45,7 @@ TEST_CASE("a literal segment wins over a parameter, with fallback to the paramet
   CHECK(m.params[0].second == "new");
 }
 
-TEST_CASE("unknown paths are not found; other methods list what is allowed", "[router]") {
+TEST_CASE("unknown paths are not found, other methods list what is allowed", "[router]") {
   Router r;
   r.get("/things/{id}", noop());
   r.del("/things/{id}", noop());
@@ -76,7 +76,7 @@ TEST_CASE("trailing slashes, empty segments and over-long paths do not match", "
   CHECK_FALSE(r.match("GET", deep).route);
 }
 
-TEST_CASE("parameters are percent-decoded; malformed escapes are flagged", "[router]") {
+TEST_CASE("parameters are percent-decoded, malformed escapes are flagged", "[router]") {
   Router r;
   r.get("/files/{name}", noop());
   auto m = r.match("GET", "/files/a%20b%2Fc");

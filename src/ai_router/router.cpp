@@ -1,0 +1,518 @@
+// The routing loop: resolve the task to aliases, try deployments by weight
+// among healthy ones, retry transient failures within the deadline, fall
+// back alias by alias, and account for what happened.
+#include <boost/asio.hpp>
+#include <cmath>
+#include <mutex>
+#include <random>
+
+#include "ai_router/cache_key.hpp"
+#include "ai_router/make_router.hpp"
+#include "ai_router/response_cache.hpp"
+#include "ai_router/router_metrics.hpp"
+#include "ai_router/templates.hpp"
+#include "ai_router/upstream.hpp"
+#include "ai_router/usage_log.hpp"
+#include "huntaze/core/log.hpp"
+#include "huntaze/core/uuid.hpp"
+
+namespace huntaze::ai_router {
+
+namespace asio = boost::asio;
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+struct DeploymentRuntime {
+  Deployment d;
+  std::shared_ptr<CircuitBreaker> breaker;
+  std::shared_ptr<std::atomic<int>> in_flight;
+};
+
+struct Snapshot {
+  RouterConfig config;
+  std::map<std::string, std::vector<std::string>> routes;
+  std::vector<std::shared_ptr<DeploymentRuntime>> deployments;
+  std::map<std::string, std::vector<const DeploymentRuntime*>, std::less<>> by_alias;
+};
+
+// What one request went through, for metrics, the usage row and the answer.
+struct Trace {
+  Steady::time_point started = Steady::now();
+  Steady::duration outside{};  // upstream calls and backoff waits: not the router's own time
+  int attempts = 0;
+  const DeploymentRuntime* last = nullptr;
+};
+
+// Holds an in-flight slot of a deployment for the duration of one call.
+class InFlight {
+ public:
+  InFlight(const DeploymentRuntime& d, RouterMetrics& m) : d_(d), m_(m) {
+    ++*d_.in_flight;
+    m_.in_flight.with({d_.d.name}).inc();
+  }
+  ~InFlight() {
+    --*d_.in_flight;
+    m_.in_flight.with({d_.d.name}).dec();
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  const DeploymentRuntime& d_;
+  RouterMetrics& m_;
+};
+
+double breaker_gauge(BreakerState s) {
+  return s == BreakerState::closed ? 0 : s == BreakerState::half_open ? 1 : 2;
+}
+
+bool is_template(const Deployment& d) {
+  return d.provider == Provider::templates;
+}
+
+void validate(const AiRequest& r, const RouterConfig& c) {
+  auto bad = [](const std::string& message) { throw AiError(AiError::Kind::bad_request, message); };
+  if (r.messages.empty()) bad("messages must not be empty");
+  if (static_cast<int>(r.messages.size()) > c.max_messages)
+    bad("too many messages (at most " + std::to_string(c.max_messages) + ")");
+  size_t bytes = 0;
+  int images = 0;
+  for (const auto& m : r.messages) {
+    if (m.role != "system" && m.role != "user" && m.role != "assistant")
+      bad("message role must be system, user or assistant, not '" + m.role.substr(0, 32) + "'");
+    bytes += m.content.size();
+    for (const auto& url : m.image_urls) {
+      bytes += url.size();
+      ++images;
+      if (!url.starts_with("https://") && !url.starts_with("data:image/"))
+        bad("image URLs must be https: or data:image/ URLs");
+    }
+  }
+  if (bytes > c.max_request_bytes) bad("the messages exceed " + std::to_string(c.max_request_bytes) + " bytes");
+  if (images > c.max_images) bad("too many images (at most " + std::to_string(c.max_images) + ")");
+  const auto& p = r.params;
+  if (p.temperature && (*p.temperature < 0 || *p.temperature > 2)) bad("temperature must be within [0, 2]");
+  if (p.top_p && (*p.top_p <= 0 || *p.top_p > 1)) bad("top_p must be within (0, 1]");
+  if (p.max_tokens && (*p.max_tokens < 1 || *p.max_tokens > 1'000'000)) bad("max_tokens must be within [1, 1000000]");
+  if (p.stop.size() > 4) bad("at most 4 stop sequences");
+  for (const auto& s : p.stop)
+    if (s.empty() || s.size() > 256) bad("stop sequences must have 1 to 256 bytes");
+  if (r.deadline.count() < 0) bad("the deadline must not be negative");
+}
+
+}  // namespace
+
+class RouterImpl final : public Router {
+ public:
+  RouterImpl(RouterDeps deps, Catalog catalog, RouterConfig config)
+      : deps_(deps), metrics_(deps.metrics), rng_(std::random_device{}()) {
+    reload(std::move(catalog), std::move(config));
+  }
+
+  void reload(Catalog catalog, RouterConfig config) override {
+    auto snap = std::make_shared<Snapshot>();
+    snap->config = std::move(config);
+    snap->routes = std::move(catalog.routes);
+    std::lock_guard lock(mutex_);
+    for (auto& d : catalog.deployments) {
+      auto rt = std::make_shared<DeploymentRuntime>();
+      auto& breaker = breakers_[d.name];
+      if (!breaker) breaker = std::make_shared<CircuitBreaker>(snap->config.breaker);
+      auto& counter = in_flight_[d.name];
+      if (!counter) counter = std::make_shared<std::atomic<int>>(0);
+      rt->breaker = breaker;
+      rt->in_flight = counter;
+      rt->d = std::move(d);
+      snap->deployments.push_back(rt);
+    }
+    for (const auto& rt : snap->deployments) snap->by_alias[rt->d.alias].push_back(rt.get());
+    snapshot_ = std::move(snap);
+  }
+
+  asio::awaitable<Completion> complete(AiRequest request) override {
+    co_return co_await run(std::move(request), nullptr);
+  }
+
+  asio::awaitable<Completion> stream(AiRequest request, DeltaSink sink) override {
+    co_return co_await run(std::move(request), &sink);
+  }
+
+  RouterStatus status() const override {
+    auto snap = snapshot();
+    RouterStatus s;
+    for (const auto& [task, aliases] : snap->routes) s.routes.push_back({task, aliases});
+    const auto now = Steady::now();
+    for (const auto& rt : snap->deployments) {
+      DeploymentStatus d;
+      d.name = rt->d.name;
+      d.alias = rt->d.alias;
+      d.model = rt->d.model;
+      d.provider = rt->d.provider == Provider::openai         ? "openai"
+                   : rt->d.provider == Provider::openai_audio ? "openai_audio"
+                                                              : "templates";
+      d.breaker = std::string(to_string(rt->breaker->state(now)));
+      d.usable = rt->d.usable();
+      d.in_flight = rt->in_flight->load();
+      s.deployments.push_back(std::move(d));
+    }
+    return s;
+  }
+
+ private:
+  std::shared_ptr<const Snapshot> snapshot() const {
+    std::lock_guard lock(mutex_);
+    return snapshot_;
+  }
+
+  // After every call: the gauge shows the state as of the deployment's last use.
+  void show_breaker(const DeploymentRuntime& rt) {
+    if (!is_template(rt.d))
+      metrics_.breaker_state.with({rt.d.name}).set(breaker_gauge(rt.breaker->state(Steady::now())));
+  }
+
+  // A task names a route; otherwise it may name an alias directly.
+  static std::vector<std::string> resolve(const Snapshot& snap, const std::string& task) {
+    if (auto it = snap.routes.find(task); it != snap.routes.end()) return it->second;
+    if (snap.by_alias.contains(task)) return {task};
+    throw AiError(AiError::Kind::unknown_task, "no route or model alias named '" + task.substr(0, 64) + "'");
+  }
+
+  asio::awaitable<Completion> run(AiRequest request, const DeltaSink* sink) {
+    auto snap = snapshot();
+    Trace trace;
+    if (request.deadline.count() == 0) request.deadline = snap->config.default_deadline;
+    std::string outcome = "ok";
+    std::optional<Completion> result;
+    std::exception_ptr failure;
+    try {
+      validate(request, snap->config);
+      const auto aliases = resolve(*snap, request.task);
+      result = co_await answer(*snap, request, aliases, sink, trace);
+      if (result->cache_hit) outcome = "cache_hit";
+    } catch (const AiError& e) {
+      outcome = std::string(to_string(e.kind()));
+      failure = std::current_exception();
+    } catch (const http::HttpClientError& e) {
+      outcome = "cancelled";
+      failure = std::current_exception();
+    } catch (...) {
+      outcome = "error";
+      failure = std::current_exception();
+    }
+    const auto total = Steady::now() - trace.started;
+    // Labels only for names the catalog knows (an unknown task was refused).
+    const std::string task_label = outcome == "unknown_task" || outcome == "bad_request" ? "-" : request.task;
+    metrics_.requests.with({task_label, outcome}).inc();
+    metrics_.overhead_seconds.with({}).observe(
+        std::chrono::duration<double>(std::max(Steady::duration::zero(), total - trace.outside)).count());
+    record_usage(request, result ? &*result : nullptr, trace, outcome, total);
+    if (failure) std::rethrow_exception(failure);
+    result->latency = duration_cast<microseconds>(total);
+    co_return std::move(*result);
+  }
+
+  // The cache in front of the routing loop.
+  asio::awaitable<Completion> answer(const Snapshot& snap, const AiRequest& request,
+                                     const std::vector<std::string>& aliases, const DeltaSink* sink, Trace& trace) {
+    ResponseCache* cache = snap.config.cache_enabled && request.cache != CacheMode::bypass ? deps_.cache : nullptr;
+    if (!cache) co_return co_await route(snap, request, aliases, sink, trace);
+    const std::string key = cache_key(request, request.task);
+    if (request.cache == CacheMode::use) {
+      std::optional<Completion> hit = co_await cache->get(key);
+      if (hit) {
+        mark_cached(*hit);
+        if (sink) {
+          Delta whole{hit->content, hit->reasoning};
+          co_await (*sink)(whole);
+        }
+        co_return std::move(*hit);
+      }
+    }
+    const auto ttl = request.cache_ttl.value_or(snap.config.ttl_for(request.task));
+    auto produce_and_store = [&]() -> asio::awaitable<Completion> {
+      Completion c = co_await route(snap, request, aliases, sink, trace);
+      // Canned replies are a degraded answer: never keep serving them once
+      // the models are back.
+      if (c.deployment != "templates" && c.finish_reason != "length") co_await cache->put(key, c, ttl);
+      co_return c;
+    };
+    if (sink) co_return co_await produce_and_store();  // streams are not shared
+    std::function<asio::awaitable<Completion>()> produce = produce_and_store;
+    const auto wait = duration_cast<milliseconds>(request.deadline);
+    Flight flight = co_await cache->once(key, produce, wait);
+    if (!flight.leader) mark_cached(flight.completion);
+    co_return std::move(flight.completion);
+  }
+
+  static void mark_cached(Completion& c) {
+    c.cache_hit = true;
+    c.cost_micros = 0;
+    c.attempts = 0;
+  }
+
+  // Weighted choice among the candidates whose breaker lets a call through
+  // and that have a free concurrency slot.
+  const DeploymentRuntime* choose(std::vector<const DeploymentRuntime*> pool) {
+    const auto now = Steady::now();
+    while (!pool.empty()) {
+      int64_t total = 0;
+      for (const auto* rt : pool) total += std::max(rt->d.weight, 0);
+      const DeploymentRuntime* pick = nullptr;
+      if (total <= 0) {
+        pick = pool.front();
+      } else {
+        int64_t ticket;
+        {
+          std::lock_guard lock(rng_mutex_);
+          ticket = std::uniform_int_distribution<int64_t>(0, total - 1)(rng_);
+        }
+        for (const auto* rt : pool) {
+          ticket -= std::max(rt->d.weight, 0);
+          if (ticket < 0) {
+            pick = rt;
+            break;
+          }
+        }
+      }
+      if (pick->in_flight->load() < pick->d.max_concurrency && pick->breaker->allow(now)) return pick;
+      std::erase(pool, pick);
+    }
+    return nullptr;
+  }
+
+  milliseconds backoff(const RouterConfig& c, int attempt) {
+    const double base = static_cast<double>(c.backoff_base.count()) * std::pow(2.0, attempt);
+    const double capped = std::min(base, static_cast<double>(c.backoff_max.count()));
+    double jitter;
+    {
+      std::lock_guard lock(rng_mutex_);
+      jitter = std::uniform_real_distribution<double>(0.5, 1.0)(rng_);
+    }
+    return milliseconds(static_cast<int64_t>(capped * jitter));
+  }
+
+  asio::awaitable<Completion> route(const Snapshot& snap, const AiRequest& request,
+                                    const std::vector<std::string>& aliases, const DeltaSink* sink, Trace& trace) {
+    const auto deadline = trace.started + request.deadline;
+    const int64_t estimate = estimate_prompt_tokens(request);
+    bool wants_vision = false;
+    for (const auto& m : request.messages) wants_vision = wants_vision || !m.image_urls.empty();
+
+    // Why the last alias was left, and what the failures were like.
+    std::string last_reason = "none";
+    std::string last_message = "no deployment is available";
+    bool only_filter = true, only_context = true, any_failure = false;
+    auto note = [&](const std::string& reason, const std::string& message, std::optional<AiError::Kind> kind) {
+      any_failure = true;
+      last_reason = reason;
+      last_message = message;
+      only_filter = only_filter && kind == AiError::Kind::content_filter;
+      only_context = only_context && kind == AiError::Kind::context_too_long;
+    };
+
+    for (size_t i = 0; i < aliases.size(); ++i) {
+      if (i > 0) metrics_.fallbacks.with({request.task, last_reason}).inc();
+      std::vector<const DeploymentRuntime*> candidates;
+      auto found = snap.by_alias.find(aliases[i]);
+      bool too_small = false;
+      if (found != snap.by_alias.end())
+        for (const auto* rt : found->second) {
+          if (!rt->d.usable() || rt->d.provider == Provider::openai_audio) continue;
+          if (wants_vision && !rt->d.can(kVision) && !is_template(rt->d)) continue;
+          if (rt->d.context_window > 0 && estimate > rt->d.context_window) {
+            too_small = true;
+            continue;
+          }
+          candidates.push_back(rt);
+        }
+      if (candidates.empty()) {
+        if (too_small)
+          note("context_length", "the prompt does not fit the context window of " + aliases[i],
+               AiError::Kind::context_too_long);
+        else
+          last_reason = "unusable";
+        continue;
+      }
+
+      for (int attempt = 0; attempt <= snap.config.retries; ++attempt) {
+        const auto now = Steady::now();
+        if (deadline - now < milliseconds(1)) throw AiError(AiError::Kind::deadline, "the request's deadline passed: " + last_message);
+        const DeploymentRuntime* rt = choose(candidates);
+        if (!rt) {
+          note("tripped", "every deployment of " + aliases[i] + " is tripped or saturated", std::nullopt);
+          break;
+        }
+        ++trace.attempts;
+        trace.last = rt;
+        if (attempt > 0) metrics_.retries.with({rt->d.name}).inc();
+
+        std::optional<UpstreamAnswer> answer;
+        std::optional<UpstreamFailed> failed;
+        const auto call_started = Steady::now();
+        {
+          InFlight slot(*rt, metrics_);
+          // At least 1 ms: zero would mean "no limit" to the client.
+          const auto timeout = std::clamp(duration_cast<milliseconds>(deadline - call_started), milliseconds(1),
+                                          rt->d.timeout);
+          try {
+            if (is_template(rt->d))
+              answer = co_await template_answer(request, sink);
+            else if (sink)
+              answer = co_await stream_chat(deps_.client, rt->d, request, timeout, *sink);
+            else
+              answer = co_await call_chat(deps_.client, rt->d, request, timeout);
+          } catch (const UpstreamFailed& e) {
+            failed = e;
+          } catch (...) {
+            // Cancelled, or the caller's sink failed: says nothing about the deployment.
+            rt->breaker->on_abandoned();
+            trace.outside += Steady::now() - call_started;
+            throw;
+          }
+        }
+        const auto call_time = Steady::now() - call_started;
+        trace.outside += call_time;
+        if (!is_template(rt->d))
+          metrics_.upstream_seconds.with({rt->d.name}).observe(std::chrono::duration<double>(call_time).count());
+
+        if (answer) {
+          rt->breaker->on_success(Steady::now());
+          show_breaker(*rt);
+          metrics_.upstream_calls.with({rt->d.name, "ok"}).inc();
+          co_return completion_of(std::move(*answer), *rt, trace, call_started);
+        }
+
+        const UpstreamFailure& f = failed->failure();
+        metrics_.upstream_calls.with({rt->d.name, f.reason}).inc();
+        if (f.unhealthy)
+          rt->breaker->on_failure(Steady::now());
+        else
+          rt->breaker->on_abandoned();
+        show_breaker(*rt);
+        log::warn("AI deployment call failed", {{"deployment", rt->d.name},
+                                                {"reason", f.reason},
+                                                {"error", f.message.substr(0, 300)},
+                                                {"request_id", request.request_id}});
+        if (failed->committed())
+          throw AiError(AiError::Kind::stream_broken, "the model failed mid-stream: " + f.message);
+        note(f.reason, f.message, f.kind);
+        if (f.action == FailureAction::fatal) throw AiError(f.kind.value_or(AiError::Kind::bad_request), f.message);
+        if (f.action == FailureAction::fallback || attempt == snap.config.retries) break;
+
+        // Retry: wait as told when that fits the deadline, else move on now.
+        milliseconds wait = f.retry_after.value_or(backoff(snap.config, attempt));
+        if (Steady::now() + wait >= deadline) {
+          if (f.retry_after) break;  // the upstream's wait does not fit: fail over at once
+          wait = duration_cast<milliseconds>(deadline - Steady::now()) / 2;
+        }
+        if (wait.count() > 0) {
+          const auto slept_from = Steady::now();
+          asio::steady_timer timer(co_await asio::this_coro::executor, wait);
+          auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          trace.outside += Steady::now() - slept_from;
+          if (ec) throw boost::system::system_error(ec);
+        }
+      }
+    }
+    if (any_failure && only_filter) throw AiError(AiError::Kind::content_filter, last_message);
+    if (any_failure && only_context) throw AiError(AiError::Kind::context_too_long, last_message);
+    throw AiError(AiError::Kind::unavailable, "no deployment could answer: " + last_message);
+  }
+
+  asio::awaitable<UpstreamAnswer> template_answer(const AiRequest& request, const DeltaSink* sink) {
+    std::vector<std::string> replies;
+    if (deps_.templates && !request.workspace.empty())
+      replies = co_await deps_.templates->replies(request.workspace, request.task);
+    if (replies.empty()) replies = builtin_replies(request.task);
+    UpstreamAnswer a;
+    a.content = pick_reply(request, replies);
+    if (a.content.empty()) {
+      UpstreamFailure f;
+      f.action = FailureAction::fallback;
+      f.reason = "no_template";
+      f.unhealthy = false;
+      f.message = "no canned reply for task '" + request.task + "'";
+      throw UpstreamFailed(std::move(f), false);
+    }
+    a.id = "huntaze-tpl-" + Uuid::v7().str();
+    a.model = "templates";
+    a.finish_reason = "stop";
+    a.usage_reported = true;
+    if (sink) {
+      Delta whole{a.content, {}};
+      co_await (*sink)(whole);
+    }
+    co_return a;
+  }
+
+  Completion completion_of(UpstreamAnswer a, const DeploymentRuntime& rt, const Trace& trace,
+                           Steady::time_point call_started) {
+    Completion c;
+    c.id = a.id.empty() ? "huntaze-" + Uuid::v7().str() : std::move(a.id);
+    c.content = std::move(a.content);
+    c.reasoning = std::move(a.reasoning);
+    c.finish_reason = a.finish_reason.empty() ? "stop" : std::move(a.finish_reason);
+    c.alias = rt.d.alias;
+    c.deployment = rt.d.name;
+    c.model = a.model.empty() ? rt.d.model : std::move(a.model);
+    c.usage = a.usage;
+    c.cost_micros = rt.d.cost_micros(a.usage.input_tokens, a.usage.output_tokens);
+    c.attempts = trace.attempts;
+    c.time_to_first_token =
+        duration_cast<microseconds>(call_started - trace.started) + a.time_to_first_token;
+    if (!is_template(rt.d)) {
+      metrics_.tokens.with({rt.d.name, "in"}).inc(static_cast<double>(a.usage.input_tokens));
+      metrics_.tokens.with({rt.d.name, "out"}).inc(static_cast<double>(a.usage.output_tokens));
+      metrics_.cost_micros.with({rt.d.name}).inc(static_cast<double>(c.cost_micros));
+      if (a.time_to_first_token.count() > 0)
+        metrics_.ttft_seconds.with({rt.d.name}).observe(
+            std::chrono::duration<double>(c.time_to_first_token).count());
+    }
+    return c;
+  }
+
+  void record_usage(const AiRequest& request, const Completion* c, const Trace& trace, const std::string& outcome,
+                    Steady::duration total) {
+    if (!deps_.usage || outcome == "unknown_task" || outcome == "bad_request") return;
+    UsageRecord u;
+    u.at = deps_.clock.now();
+    u.workspace = request.workspace;
+    u.task = request.task;
+    u.outcome = outcome;
+    u.request_id = request.request_id;
+    u.attempts = trace.attempts;
+    u.latency = duration_cast<microseconds>(total);
+    if (c) {
+      u.deployment = c->deployment;
+      u.model = c->model;
+      u.input_tokens = c->usage.input_tokens;
+      u.output_tokens = c->usage.output_tokens;
+      u.cost_micros = c->cost_micros;
+      u.cache_hit = c->cache_hit;
+      u.time_to_first_token = c->time_to_first_token;
+    } else if (trace.last) {
+      u.deployment = trace.last->d.name;
+      u.model = trace.last->d.model;
+    }
+    deps_.usage->record(std::move(u));
+  }
+
+  RouterDeps deps_;
+  RouterMetrics metrics_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;
+  std::map<std::string, std::shared_ptr<std::atomic<int>>> in_flight_;
+  std::mutex rng_mutex_;
+  std::mt19937_64 rng_;
+};
+
+std::unique_ptr<Router> make_router(RouterDeps deps, Catalog catalog, RouterConfig config) {
+  return std::make_unique<RouterImpl>(deps, std::move(catalog), std::move(config));
+}
+
+}  // namespace huntaze::ai_router

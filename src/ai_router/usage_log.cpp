@@ -1,0 +1,453 @@
+#include "ai_router/usage_log.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <deque>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ai_router/usage_partitions.hpp"
+#include "huntaze/core/log.hpp"
+#include "huntaze/core/uuid.hpp"
+
+namespace huntaze::ai_router {
+
+namespace asio = boost::asio;
+
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// After a failed write the loop waits this long, doubling up to the cap:
+// a database that is down should not be hammered by every instance.
+constexpr auto kRetryPause = 1s;
+constexpr auto kMaxRetryPause = 30s;
+// Rows further ahead than this are a clock or caller bug; writing them
+// would create partitions nobody drops for years.
+constexpr auto kMaxMonthsAhead = std::chrono::months(12);
+constexpr size_t kMaxText = 200;  // bytes per text field; the columns hold names and ids
+
+// Times in parallel arrays as µs since the epoch: the db layer binds
+// bigint[] but not timestamptz[]. Booleans travel as 0/1 for the same
+// reason. Every value is clamped to its column's range in C++ (the table has
+// no CHECK constraints: see sql/0004_ai_usage.sql).
+constexpr const char* kInsert = R"(
+INSERT INTO ai.usage (at, workspace_id, task, deployment, model, input_tokens, output_tokens, cost_micros,
+                      latency_us, ttft_us, cache_hit, attempts, outcome, request_id)
+SELECT 'epoch'::timestamptz + u.at_us * interval '1 microsecond', NULLIF(u.workspace, '')::uuid, u.task,
+       NULLIF(u.deployment, ''), u.model, u.input_tokens::integer, u.output_tokens::integer, u.cost_micros,
+       u.latency_us::integer, u.ttft_us::integer, u.cache_hit <> 0, u.attempts::smallint, u.outcome,
+       NULLIF(u.request_id, '')
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
+              $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[])
+       AS u(at_us, workspace, task, deployment, model, input_tokens, output_tokens, cost_micros, latency_us,
+            ttft_us, cache_hit, attempts, outcome, request_id))";
+
+int64_t clamp(int64_t v, int64_t hi) { return std::clamp<int64_t>(v, 0, hi); }
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+constexpr int64_t kInt16Max = std::numeric_limits<int16_t>::max();
+
+// Whole valid UTF-8 characters only, no NUL, at most kMaxText bytes: text
+// that PostgreSQL rejects would fail the batch it is in every time.
+void clean_text(std::string& s) {
+  bool plain = s.size() <= kMaxText;
+  for (size_t i = 0; plain && i < s.size(); ++i) plain = s[i] > 0;  // ASCII without NUL (char may be signed)
+  if (plain) return;
+  std::string out;
+  out.reserve(std::min(s.size(), kMaxText));
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool valid = len > 0 && i + len <= s.size();
+    for (size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (valid && len == 2) valid = c >= 0xC2;
+    if (valid && len == 3) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+    }
+    if (valid && len == 4) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      valid = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    const std::string_view piece =
+        !valid ? std::string_view("\xEF\xBF\xBD") : c == 0 ? std::string_view("?") : std::string_view(s).substr(i, len);
+    if (out.size() + piece.size() > kMaxText) break;
+    out += piece;
+    i += valid ? len : 1;
+  }
+  s = std::move(out);
+}
+
+// At most one log line per minute for a given kind of trouble, from any thread.
+class RateLimit {
+ public:
+  bool allow() noexcept {
+    const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    const int64_t every = std::chrono::duration_cast<std::chrono::steady_clock::duration>(1min).count();
+    int64_t last = last_.load(std::memory_order_relaxed);
+    return (last == kNever || now - last >= every) && last_.compare_exchange_strong(last, now);
+  }
+
+ private:
+  static constexpr int64_t kNever = std::numeric_limits<int64_t>::min();
+  std::atomic<int64_t> last_{kNever};
+};
+
+std::string sqlstate_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const db::DbError& err) {
+    return err.sqlstate();
+  } catch (...) {
+  }
+  return {};
+}
+
+std::string message_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& err) {
+    return err.what();
+  } catch (...) {
+  }
+  return "unknown error";
+}
+
+}  // namespace
+
+struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
+  Impl(asio::any_io_executor executor, db::Database& database, const Clock& clk, metrics::Registry& registry,
+       UsageLogConfig cfg)
+      : strand(asio::make_strand(executor)),
+        db(database),
+        clock(clk),
+        config(cfg),
+        written(registry.counter("huntaze_ai_usage_rows_written_total", "AI usage rows written to ai.usage").with({})),
+        dropped(registry
+                    .counter("huntaze_ai_usage_rows_dropped_total",
+                             "AI usage rows given up: queue full, invalid workspace, or unwritable")
+                    .with({})),
+        failures(registry.counter("huntaze_ai_usage_write_failures_total", "Failed AI usage batch writes").with({})),
+        pending_gauge(registry.gauge("huntaze_ai_usage_pending", "AI usage rows waiting to be written").with({})),
+        tick(strand),
+        writer_free(strand, asio::steady_timer::time_point::max()),
+        loop_done(strand, asio::steady_timer::time_point::max()) {
+    config.batch = std::max(config.batch, 1);
+    config.flush_every = std::max(config.flush_every, std::chrono::milliseconds(1));
+  }
+
+  asio::strand<asio::any_io_executor> strand;
+  db::Database& db;
+  const Clock& clock;
+  UsageLogConfig config;
+  metrics::Counter& written;
+  metrics::Counter& dropped;
+  metrics::Counter& failures;
+  metrics::Gauge& pending_gauge;
+
+  mutable std::mutex mutex;
+  std::deque<UsageRecord> queue;  // oldest first; guarded by mutex
+  std::atomic<bool> wake_posted{false};
+  std::atomic<bool> loop_alive{false};
+  RateLimit rejected_warning, full_warning;
+
+  // Touched on the strand only. writer_free and loop_done keep their
+  // expiry at max forever: cancel() wakes every waiter, and re-arming one
+  // would cancel the waits of the others.
+  asio::steady_timer tick;
+  asio::steady_timer writer_free;
+  asio::steady_timer loop_done;
+  bool writing = false;
+  bool running = false;
+  bool stopping = false;
+  bool backing_off = false;
+
+  // ---- the request path -----------------------------------------------------
+
+  void record(UsageRecord r) {
+    for (auto* s : {&r.task, &r.deployment, &r.model, &r.outcome, &r.request_id}) clean_text(*s);
+    if (!r.workspace.empty() && !Uuid::parse(r.workspace)) {
+      dropped.inc();
+      if (rejected_warning.allow())
+        log::warn("ai usage row dropped: workspace is not a UUID (logged once a minute at most)",
+                  {{"task", r.task}, {"request_id", r.request_id}});
+      return;
+    }
+    size_t size = 0;
+    {
+      std::lock_guard lock(mutex);
+      if (queue.size() < config.max_pending) {
+        queue.push_back(std::move(r));
+        size = queue.size();
+      }
+      pending_gauge.set(static_cast<double>(queue.size()));
+    }
+    if (size == 0) {
+      dropped.inc();
+      if (full_warning.allow())
+        log::warn("ai usage rows dropped: too many waiting to be written (logged once a minute at most)",
+                  {{"max_pending", static_cast<uint64_t>(config.max_pending)}});
+      return;
+    }
+    // A full batch need not wait for the tick.
+    if (size >= static_cast<size_t>(config.batch) && loop_alive.load() && !wake_posted.exchange(true)) {
+      asio::post(strand, [self = shared_from_this()] {
+        self->wake_posted = false;
+        if (!self->backing_off) self->tick.cancel();
+      });
+    }
+  }
+
+  size_t pending() const {
+    std::lock_guard lock(mutex);
+    return queue.size();
+  }
+
+  std::vector<UsageRecord> take(size_t n) {
+    std::vector<UsageRecord> rows;
+    std::lock_guard lock(mutex);
+    n = std::min(n, queue.size());
+    rows.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      rows.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
+    pending_gauge.set(static_cast<double>(queue.size()));
+    return rows;
+  }
+
+  // Puts a failed batch back in front (it is older than what is queued),
+  // dropping the oldest rows beyond max_pending.
+  void put_back(std::vector<UsageRecord>& rows) {
+    size_t lost = 0;
+    {
+      std::lock_guard lock(mutex);
+      queue.insert(queue.begin(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
+      while (queue.size() > config.max_pending) {
+        queue.pop_front();
+        ++lost;
+      }
+      pending_gauge.set(static_cast<double>(queue.size()));
+    }
+    rows.clear();
+    if (lost > 0) {
+      dropped.inc(static_cast<double>(lost));
+      log::warn("ai usage rows dropped: too many waiting after failed writes", {{"dropped", lost}});
+    }
+  }
+
+  // ---- writing (on the strand) ---------------------------------------------
+
+  asio::awaitable<void> insert(const std::vector<UsageRecord>& rows) {
+    std::vector<int64_t> at, input, output, cost, latency, ttft, cache_hit, attempts;
+    std::vector<std::string> workspace, task, deployment, model, outcome, request_id;
+    for (auto* v : {&at, &input, &output, &cost, &latency, &ttft, &cache_hit, &attempts}) v->reserve(rows.size());
+    for (auto* v : {&workspace, &task, &deployment, &model, &outcome, &request_id}) v->reserve(rows.size());
+    for (const auto& r : rows) {
+      at.push_back(r.at.time_since_epoch().count());
+      workspace.push_back(r.workspace);
+      task.push_back(r.task);
+      deployment.push_back(r.deployment);
+      model.push_back(r.model);
+      input.push_back(clamp(r.input_tokens, kInt32Max));
+      output.push_back(clamp(r.output_tokens, kInt32Max));
+      cost.push_back(std::max<int64_t>(r.cost_micros, 0));
+      latency.push_back(clamp(r.latency.count(), kInt32Max));
+      ttft.push_back(clamp(r.time_to_first_token.count(), kInt32Max));
+      cache_hit.push_back(r.cache_hit ? 1 : 0);
+      attempts.push_back(clamp(r.attempts, kInt16Max));
+      outcome.push_back(r.outcome);
+      request_id.push_back(r.request_id);
+    }
+    co_await db.query(kInsert, std::move(at), std::move(workspace), std::move(task), std::move(deployment),
+                      std::move(model), std::move(input), std::move(output), std::move(cost), std::move(latency),
+                      std::move(ttft), std::move(cache_hit), std::move(attempts), std::move(outcome),
+                      std::move(request_id));
+  }
+
+  // An insert found no partition for some row. Rows of months already past
+  // retention are dropped (their partition would be dropped again), rows
+  // absurdly far ahead too; the months of the others are created.
+  asio::awaitable<void> create_partitions(std::vector<UsageRecord>& rows) {
+    const SysTime now = clock.now();
+    const auto latest = usage_month(now) + kMaxMonthsAhead;
+    std::set<std::chrono::year_month> months;
+    std::vector<UsageRecord> kept;
+    kept.reserve(rows.size());
+    for (auto& r : rows) {
+      const auto m = usage_month(r.at);
+      if (usage_month_expired(m, now, config.retention) || m > latest) continue;
+      months.insert(m);
+      kept.push_back(std::move(r));
+    }
+    const size_t lost = rows.size() - kept.size();
+    rows = std::move(kept);
+    if (lost > 0) {
+      dropped.inc(static_cast<double>(lost));
+      log::warn("ai usage rows dropped: outside the partition window (past retention or over a year ahead)",
+                {{"dropped", lost}});
+    }
+    const std::vector<std::chrono::year_month> wanted(months.begin(), months.end());
+    if (!wanted.empty()) co_await ensure_usage_partitions(db, wanted);
+  }
+
+  // One batch, once (plus one immediate retry after creating partitions).
+  // Returns the failure, or null when the rows were written or given up.
+  asio::awaitable<std::exception_ptr> write_batch(std::vector<UsageRecord>& rows) {
+    std::exception_ptr failure;
+    try {
+      co_await insert(rows);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    if (failure && sqlstate_of(failure) == "23514") {
+      failure = nullptr;
+      try {
+        co_await create_partitions(rows);
+        if (!rows.empty()) co_await insert(rows);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    }
+    if (!failure) {
+      written.inc(static_cast<double>(rows.size()));
+      co_return nullptr;
+    }
+    failures.inc();
+    const std::string state = sqlstate_of(failure);
+    const std::string message = message_of(failure);
+    if (state.starts_with("22")) {
+      // A data exception does not go away by retrying; keeping the batch
+      // would block every row behind it.
+      dropped.inc(static_cast<double>(rows.size()));
+      log::error("ai usage batch dropped: the database rejected its data",
+                 {{"rows", rows.size()}, {"sqlstate", state}, {"error", message}});
+      rows.clear();
+    } else {
+      log::warn("ai usage batch write failed; rows kept for a retry",
+                {{"rows", rows.size()}, {"sqlstate", state}, {"error", message}});
+      put_back(rows);
+    }
+    co_return failure;
+  }
+
+  // Writes everything pending, one writer at a time.
+  asio::awaitable<std::exception_ptr> write_all() {
+    while (writing) co_await writer_free.async_wait(as_tuple_awaitable);
+    writing = true;
+    std::exception_ptr failure;
+    try {
+      for (;;) {
+        auto rows = take(static_cast<size_t>(config.batch));
+        if (rows.empty()) break;
+        failure = co_await write_batch(rows);
+        if (failure) break;
+      }
+    } catch (...) {
+      failure = std::current_exception();  // nothing above should throw; keep the writer role released
+    }
+    writing = false;
+    writer_free.cancel();
+    co_return failure;
+  }
+
+  // ---- the loop and its lifecycle (on the strand) --------------------------
+
+  asio::awaitable<void> run() {
+    std::chrono::milliseconds pause = config.flush_every;
+    while (!stopping) {
+      tick.expires_after(pause);
+      co_await tick.async_wait(as_tuple_awaitable);
+      if (stopping) break;
+      auto failure = co_await write_all();
+      backing_off = failure != nullptr;
+      pause = !backing_off ? config.flush_every
+                           : std::min<std::chrono::milliseconds>(
+                                 std::max<std::chrono::milliseconds>(pause * 2, kRetryPause), kMaxRetryPause);
+    }
+  }
+
+  asio::awaitable<void> start() {
+    if (running || stopping) co_return;
+    running = true;
+    loop_alive = true;
+    asio::co_spawn(strand, run(), [self = shared_from_this()](std::exception_ptr e) {
+      if (e) log::error("ai usage loop failed", {{"error", message_of(e)}});
+      asio::post(self->strand, [self] {
+        self->running = false;
+        self->loop_alive = false;
+        self->loop_done.cancel();
+      });
+    });
+    co_return;
+  }
+
+  asio::awaitable<void> stop() {
+    stopping = true;
+    tick.cancel();
+    while (running) co_await loop_done.async_wait(as_tuple_awaitable);
+    const size_t waiting = pending();
+    auto failure = co_await write_all();
+    if (failure)
+      log::error("ai usage rows not written at shutdown", {{"rows", pending()}, {"error", message_of(failure)}});
+    else if (waiting > 0)
+      log::info("ai usage log flushed at shutdown", {{"rows", waiting}});
+  }
+};
+
+UsageLog::UsageLog(asio::any_io_executor executor, db::Database& db, const Clock& clock, metrics::Registry& metrics,
+                   UsageLogConfig config)
+    : impl_(std::make_shared<Impl>(std::move(executor), db, clock, metrics, config)) {}
+
+UsageLog::~UsageLog() {
+  // stop() should have run; if it has not, at least make the loop end at its
+  // next wake instead of ticking forever.
+  if (impl_->loop_alive.load()) {
+    log::error("ai usage log destroyed without stop(); pending rows are lost",
+               {{"rows", impl_->pending()}});
+    asio::post(impl_->strand, [impl = impl_] {
+      impl->stopping = true;
+      impl->tick.cancel();
+    });
+  }
+}
+
+void UsageLog::record(UsageRecord record) noexcept {
+  try {
+    impl_->record(std::move(record));
+  } catch (...) {
+    impl_->dropped.inc();  // allocation failure: the row is lost, the caller is not
+  }
+}
+
+asio::awaitable<void> UsageLog::start() {
+  auto impl = impl_;
+  co_await asio::co_spawn(impl->strand, impl->start(), asio::use_awaitable);
+}
+
+asio::awaitable<void> UsageLog::stop() {
+  auto impl = impl_;
+  co_await asio::co_spawn(impl->strand, impl->stop(), asio::use_awaitable);
+}
+
+asio::awaitable<void> UsageLog::flush() {
+  auto impl = impl_;
+  auto failure = co_await asio::co_spawn(impl->strand, impl->write_all(), asio::use_awaitable);
+  if (failure) std::rethrow_exception(failure);
+}
+
+size_t UsageLog::pending() const { return impl_->pending(); }
+
+}  // namespace huntaze::ai_router

@@ -1,0 +1,132 @@
+// The router with its Redis cache: hits, tenant separation, cache control,
+// single-flight, and Redis being away.
+#include "ai_router/response_cache.hpp"
+#include "ai_router_fixture.hpp"
+#include "redis/redis_client.hpp"
+#include "support/harness.hpp"
+
+using namespace huntaze;
+using namespace std::chrono_literals;
+using test::FakeOpenAi;
+using test::FakeReply;
+using test::ait::ask;
+using test::ait::RouterFixture;
+
+namespace {
+
+// A fresh word per test run, so entries cached by earlier runs never match.
+std::string unique_text(const std::string& what) {
+  static std::atomic<int> n{0};
+  return what + " " + std::to_string(::getpid()) + "-" + std::to_string(n++) + "-" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+struct CachedRouter {
+  explicit CachedRouter(redis::RedisConfig redis_config = test::shared_redis_config()) {
+    redis = redis::make_redis_client(rf.io.executor(), std::move(redis_config), rf.registry);
+    cache = std::make_unique<ai_router::ResponseCache>(*redis, rf.registry, ai_router::CacheConfig{});
+    rf.catalog.deployments = {test::ait::deployment(rf.fake, "primary", "primary"), test::ait::templates_deployment()};
+    rf.catalog.routes = {{"generate", {"primary", "templates"}}};
+  }
+  ~CachedRouter() {
+    rf.router.reset();
+    cache.reset();
+    redis->close();
+  }
+  RouterFixture rf;
+  std::shared_ptr<redis::Redis> redis;
+  std::unique_ptr<ai_router::ResponseCache> cache;
+};
+
+}  // namespace
+
+TEST_CASE("ai_router cache: a repeated request is a free cache hit, another workspace misses", "[ai_router][cache]") {
+  CachedRouter c;
+  c.rf.start(c.cache.get());
+  REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+  auto req = ask("generate", unique_text("hello"));
+  req.workspace = "ws-a";
+  auto first = c.rf.complete(req);
+  CHECK_FALSE(first.cache_hit);
+  CHECK(first.cost_micros > 0);
+  auto second = c.rf.complete(req);
+  CHECK(second.cache_hit);
+  CHECK(second.content == first.content);
+  CHECK(second.cost_micros == 0);
+  CHECK(c.rf.fake.request_count() == 1);
+
+  auto other = req;
+  other.workspace = "ws-b";
+  CHECK_FALSE(c.rf.complete(other).cache_hit);
+  CHECK(c.rf.fake.request_count() == 2);
+  CHECK(c.rf.counter("huntaze_ai_requests_total", {"task", "outcome"}, {"generate", "cache_hit"}) == 1);
+}
+
+TEST_CASE("ai_router cache: no-cache refreshes, no-store bypasses, errors and canned replies are not kept",
+          "[ai_router][cache]") {
+  CachedRouter c;
+  c.rf.start(c.cache.get());
+  REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+  auto req = ask("generate", unique_text("control"));
+
+  SECTION("no-store neither reads nor writes") {
+    req.cache = ai_router::CacheMode::bypass;
+    c.rf.complete(req);
+    c.rf.complete(req);
+    CHECK(c.rf.fake.request_count() == 2);
+    req.cache = ai_router::CacheMode::use;
+    CHECK_FALSE(c.rf.complete(req).cache_hit);
+  }
+  SECTION("no-cache skips the read but stores the fresh answer") {
+    c.rf.complete(req);
+    req.cache = ai_router::CacheMode::refresh;
+    c.rf.fake.script("/models/chat/completions", FakeReply{.body = FakeOpenAi::completion("fresher")});
+    CHECK(c.rf.complete(req).content == "fresher");
+    req.cache = ai_router::CacheMode::use;
+    auto hit = c.rf.complete(req);
+    CHECK(hit.cache_hit);
+    CHECK(hit.content == "fresher");
+  }
+  SECTION("a failed answer is not cached; the templates' fallback is not cached either") {
+    c.rf.fake.script("/models/chat/completions", FakeOpenAi::error(400, "content_filter", "no"));
+    CHECK(c.rf.complete(req).deployment == "templates");
+    auto again = c.rf.complete(req);
+    CHECK_FALSE(again.cache_hit);
+    CHECK(again.deployment == "primary");
+  }
+}
+
+TEST_CASE("ai_router cache: 50 identical concurrent requests make one upstream call", "[ai_router][cache]") {
+  CachedRouter c;
+  c.rf.fake.set_default([](const test::FakeRequest& r) {
+    FakeReply slow = FakeOpenAi::default_reply(r);
+    slow.delay = 300ms;  // long enough for all 50 to arrive while the first is out
+    return slow;
+  });
+  c.rf.start(c.cache.get());
+  REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+  auto req = ask("generate", unique_text("together"));
+  std::vector<std::future<ai_router::Completion>> answers;
+  for (int i = 0; i < 50; ++i) answers.push_back(c.rf.io.spawn(c.rf.router->complete(req)));
+  int leaders = 0;
+  for (auto& a : answers) {
+    auto completion = a.get();
+    CHECK(completion.content == "ok");
+    leaders += completion.cache_hit ? 0 : 1;
+  }
+  CHECK(leaders == 1);
+  CHECK(c.rf.fake.request_count() == 1);
+}
+
+TEST_CASE("ai_router cache: with Redis away requests still succeed, uncached", "[ai_router][cache]") {
+  test::RedisProcess private_redis;
+  CachedRouter c(private_redis.config());
+  c.rf.start(c.cache.get());
+  REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+  private_redis.stop();
+  REQUIRE(test::eventually([&] { return !c.redis->connected(); }));
+  auto req = ask("generate", unique_text("offline"));
+  CHECK(c.rf.complete(req).content == "ok");
+  CHECK(c.rf.complete(req).content == "ok");
+  CHECK(c.rf.fake.request_count() == 2);
+}
