@@ -12,6 +12,7 @@
 #include "ai_router/router_metrics.hpp"
 #include "ai_router/templates.hpp"
 #include "ai_router/upstream.hpp"
+#include "ai_router/upstream_audio.hpp"
 #include "ai_router/usage_log.hpp"
 #include "huntaze/core/log.hpp"
 #include "huntaze/core/uuid.hpp"
@@ -26,10 +27,56 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
+constexpr size_t kMaxAudioBytes = 25 << 20;
+
+// A deployment's requests and tokens in the current minute, against its
+// rpm/tpm quota. Counted per process: with several instances, give each a
+// share of the provider's quota.
+class MinuteWindow {
+ public:
+  // Takes a request slot unless the minute's requests or tokens are spent.
+  bool try_take(const Deployment& d, int64_t tokens, std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    roll(now);
+    if (d.rpm > 0 && requests_ >= d.rpm) return false;
+    if (d.tpm > 0 && tokens_ + tokens > d.tpm && tokens_ > 0) return false;
+    ++requests_;
+    tokens_ += tokens;
+    return true;
+  }
+  // Gives back a slot taken for a call that was not made.
+  void release(int64_t tokens) {
+    std::lock_guard lock(mutex_);
+    requests_ = std::max<int64_t>(0, requests_ - 1);
+    tokens_ = std::max<int64_t>(0, tokens_ - tokens);
+  }
+  // Replaces the estimate with what the call really used.
+  void correct(int64_t estimated, int64_t actual, std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    roll(now);
+    tokens_ = std::max<int64_t>(0, tokens_ - estimated + actual);
+  }
+
+ private:
+  void roll(std::chrono::steady_clock::time_point now) {
+    const auto minute = std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count();
+    if (minute != minute_) {
+      minute_ = minute;
+      requests_ = 0;
+      tokens_ = 0;
+    }
+  }
+  std::mutex mutex_;
+  int64_t minute_ = -1;
+  int64_t requests_ = 0;
+  int64_t tokens_ = 0;
+};
+
 struct DeploymentRuntime {
   Deployment d;
   std::shared_ptr<CircuitBreaker> breaker;
   std::shared_ptr<std::atomic<int>> in_flight;
+  std::shared_ptr<MinuteWindow> quota;
 };
 
 struct Snapshot {
@@ -124,8 +171,11 @@ class RouterImpl final : public Router {
       if (!breaker) breaker = std::make_shared<CircuitBreaker>(snap->config.breaker);
       auto& counter = in_flight_[d.name];
       if (!counter) counter = std::make_shared<std::atomic<int>>(0);
+      auto& quota = quotas_[d.name];
+      if (!quota) quota = std::make_shared<MinuteWindow>();
       rt->breaker = breaker;
       rt->in_flight = counter;
+      rt->quota = quota;
       rt->d = std::move(d);
       snap->deployments.push_back(rt);
     }
@@ -139,6 +189,96 @@ class RouterImpl final : public Router {
 
   asio::awaitable<Completion> stream(AiRequest request, DeltaSink sink) override {
     co_return co_await run(std::move(request), &sink);
+  }
+
+  // Speech to text: the same choice, breaker, retry and fallback rules as
+  // chat, over the route's Whisper-compatible deployments. No cache (audio
+  // bytes are large and rarely repeat).
+  asio::awaitable<Transcript> transcribe(TranscribeRequest request) override {
+    auto snap = snapshot();
+    const auto started = Steady::now();
+    if (request.audio.empty()) throw AiError(AiError::Kind::bad_request, "the audio is empty");
+    if (request.audio.size() > kMaxAudioBytes)
+      throw AiError(AiError::Kind::bad_request, "the audio exceeds 25 MB; split it first");
+    const auto aliases = resolve(*snap, request.task);
+    const auto deadline = started + request.deadline;
+    Transcript t;
+    std::string outcome = "unavailable", last_message = "no transcription deployment is available";
+    std::optional<Transcript> result;
+    for (const auto& alias : aliases) {
+      std::vector<const DeploymentRuntime*> candidates;
+      if (auto found = snap->by_alias.find(alias); found != snap->by_alias.end())
+        for (const auto* rt : found->second)
+          if (rt->d.provider == Provider::openai_audio && rt->d.usable()) candidates.push_back(rt);
+      for (int attempt = 0; attempt <= snap->config.retries && !candidates.empty() && !result; ++attempt) {
+        if (deadline - Steady::now() < milliseconds(1)) throw AiError(AiError::Kind::deadline, last_message);
+        const DeploymentRuntime* rt = choose(candidates, 0);
+        if (!rt) break;
+        ++t.attempts;
+        std::optional<UpstreamFailed> failed;
+        std::string text;
+        const auto call_started = Steady::now();
+        {
+          InFlight slot(*rt, metrics_);
+          const auto timeout =
+              std::clamp(duration_cast<milliseconds>(deadline - call_started), milliseconds(1), rt->d.timeout);
+          try {
+            text = co_await call_transcription(deps_.client, rt->d, request, timeout);
+          } catch (const UpstreamFailed& e) {
+            failed = e;
+          } catch (...) {
+            rt->breaker->on_abandoned();
+            throw;
+          }
+        }
+        metrics_.upstream_seconds.with({rt->d.name})
+            .observe(std::chrono::duration<double>(Steady::now() - call_started).count());
+        if (!failed) {
+          rt->breaker->on_success(Steady::now());
+          show_breaker(*rt);
+          metrics_.upstream_calls.with({rt->d.name, "ok"}).inc();
+          t.text = std::move(text);
+          t.deployment = rt->d.name;
+          t.model = rt->d.model;
+          result = std::move(t);
+          break;
+        }
+        const auto& f = failed->failure();
+        metrics_.upstream_calls.with({rt->d.name, f.reason}).inc();
+        if (f.unhealthy)
+          rt->breaker->on_failure(Steady::now());
+        else
+          rt->breaker->on_abandoned();
+        show_breaker(*rt);
+        last_message = f.message;
+        if (f.action == FailureAction::fatal) throw AiError(f.kind.value_or(AiError::Kind::bad_request), f.message);
+        if (f.action == FailureAction::fallback) break;
+        const milliseconds wait = f.retry_after.value_or(backoff(snap->config, attempt));
+        if (Steady::now() + wait >= deadline) break;
+        asio::steady_timer timer(co_await asio::this_coro::executor, wait);
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) throw boost::system::system_error(ec);
+      }
+      if (result) break;
+    }
+    if (result) outcome = "ok";
+    metrics_.requests.with({request.task, outcome}).inc();
+    if (deps_.usage) {
+      UsageRecord u;
+      u.at = deps_.clock.now();
+      u.workspace = request.workspace;
+      u.task = request.task;
+      u.deployment = result ? result->deployment : "";
+      u.model = result ? result->model : "";
+      u.latency = duration_cast<microseconds>(Steady::now() - started);
+      u.attempts = result ? result->attempts : t.attempts;
+      u.outcome = outcome;
+      u.request_id = request.request_id;
+      deps_.usage->record(std::move(u));
+    }
+    if (!result) throw AiError(AiError::Kind::unavailable, "no deployment could transcribe: " + last_message);
+    result->latency = duration_cast<microseconds>(Steady::now() - started);
+    co_return std::move(*result);
   }
 
   RouterStatus status() const override {
@@ -240,7 +380,9 @@ class RouterImpl final : public Router {
       if (c.deployment != "templates" && c.finish_reason != "length") co_await cache->put(key, c, ttl);
       co_return c;
     };
-    if (sink) co_return co_await produce_and_store();  // streams are not shared
+    // Streams are not shared; a refresh must not take another caller's
+    // (possibly old) answer either.
+    if (sink || request.cache == CacheMode::refresh) co_return co_await produce_and_store();
     std::function<asio::awaitable<Completion>()> produce = produce_and_store;
     const auto wait = duration_cast<milliseconds>(request.deadline);
     Flight flight = co_await cache->once(key, produce, wait);
@@ -254,9 +396,9 @@ class RouterImpl final : public Router {
     c.attempts = 0;
   }
 
-  // Weighted choice among the candidates whose breaker lets a call through
-  // and that have a free concurrency slot.
-  const DeploymentRuntime* choose(std::vector<const DeploymentRuntime*> pool) {
+  // Weighted choice among the candidates whose breaker lets a call through,
+  // with a free concurrency slot and quota left this minute.
+  const DeploymentRuntime* choose(std::vector<const DeploymentRuntime*> pool, int64_t tokens) {
     const auto now = Steady::now();
     while (!pool.empty()) {
       int64_t total = 0;
@@ -278,7 +420,10 @@ class RouterImpl final : public Router {
           }
         }
       }
-      if (pick->in_flight->load() < pick->d.max_concurrency && pick->breaker->allow(now)) return pick;
+      if (pick->in_flight->load() < pick->d.max_concurrency && pick->quota->try_take(pick->d, tokens, now)) {
+        if (pick->breaker->allow(now)) return pick;
+        pick->quota->release(tokens);  // not sent after all
+      }
       std::erase(pool, pick);
     }
     return nullptr;
@@ -341,9 +486,9 @@ class RouterImpl final : public Router {
       for (int attempt = 0; attempt <= snap.config.retries; ++attempt) {
         const auto now = Steady::now();
         if (deadline - now < milliseconds(1)) throw AiError(AiError::Kind::deadline, "the request's deadline passed: " + last_message);
-        const DeploymentRuntime* rt = choose(candidates);
+        const DeploymentRuntime* rt = choose(candidates, estimate);
         if (!rt) {
-          note("tripped", "every deployment of " + aliases[i] + " is tripped or saturated", std::nullopt);
+          note("saturated", "every deployment of " + aliases[i] + " is tripped, busy or out of quota", std::nullopt);
           break;
         }
         ++trace.attempts;
@@ -379,6 +524,8 @@ class RouterImpl final : public Router {
         if (!is_template(rt->d))
           metrics_.upstream_seconds.with({rt->d.name}).observe(std::chrono::duration<double>(call_time).count());
 
+        rt->quota->correct(estimate, answer ? answer->usage.input_tokens + answer->usage.output_tokens : estimate,
+                           Steady::now());
         if (answer) {
           rt->breaker->on_success(Steady::now());
           show_breaker(*rt);
@@ -507,6 +654,7 @@ class RouterImpl final : public Router {
   std::shared_ptr<const Snapshot> snapshot_;
   std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;
   std::map<std::string, std::shared_ptr<std::atomic<int>>> in_flight_;
+  std::map<std::string, std::shared_ptr<MinuteWindow>> quotas_;
   std::mutex rng_mutex_;
   std::mt19937_64 rng_;
 };

@@ -280,6 +280,21 @@ TEST_CASE("ai_router: weights decide among deployments of one alias", "[ai_route
   CHECK(calls_to(f, kOther) == 0);
 }
 
+TEST_CASE("ai_router: a deployment's requests-per-minute quota sends the rest to the next alias", "[ai_router]") {
+  RouterFixture f;
+  two_models_and_templates(f);
+  f.catalog.deployments[0].rpm = 2;
+  f.start();
+  // The window is the steady clock's minute: stay clear of its end.
+  const auto second = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count() % 60;
+  if (second > 50) std::this_thread::sleep_for(std::chrono::seconds(62 - second));
+  CHECK(f.complete(ask("generate", "1")).deployment == "primary");
+  CHECK(f.complete(ask("generate", "2")).deployment == "primary");
+  CHECK(f.complete(ask("generate", "3")).deployment == "backup");
+  CHECK(calls_to(f, kAzure) == 2);
+}
+
 TEST_CASE("ai_router: the deadline bounds retries and fallbacks", "[ai_router]") {
   RouterFixture f;
   two_models_and_templates(f);
@@ -385,4 +400,33 @@ TEST_CASE("ai_router: streams deliver pieces in order and account from the usage
     CHECK(c.deployment == "primary");
     CHECK(c.attempts == 2);
   }
+}
+
+TEST_CASE("ai_router: transcription posts the audio as multipart to the Whisper deployment", "[ai_router]") {
+  RouterFixture f;
+  auto whisper = deployment(f.fake, "whisper", "whisper", "/openai/deployments/whisper/audio/transcriptions");
+  whisper.provider = ai_router::Provider::openai_audio;
+  whisper.capabilities = ai_router::kAudio;
+  f.catalog.deployments = {whisper};
+  f.catalog.routes = {{"transcribe", {"whisper"}}};
+  f.fake.script("/openai/deployments/whisper/audio/transcriptions",
+                {FakeOpenAi::error(500, "server_error", "busy"), FakeReply{.body = R"({"text":"bonjour tout le monde"})"}});
+  f.start();
+  ai_router::TranscribeRequest req;
+  req.audio = std::string("RIFF\0\0\0\0WAVEfmt ", 16) + std::string(1000, '\x7f');
+  req.language = "fr";
+  auto t = f.io.block(f.router->transcribe(req));
+  CHECK(t.text == "bonjour tout le monde");
+  CHECK(t.deployment == "whisper");
+  CHECK(t.attempts == 2);
+  auto sent = f.fake.requests().at(1);
+  CHECK(sent.header("content-type").starts_with("multipart/form-data; boundary="));
+  CHECK(sent.header("api-key") == "key-whisper");
+  CHECK(sent.body.find("name=\"file\"; filename=\"audio.wav\"") != std::string::npos);
+  CHECK(sent.body.find(req.audio) != std::string::npos);
+  CHECK(sent.body.find("name=\"language\"\r\n\r\nfr\r\n") != std::string::npos);
+  CHECK(sent.body.find("name=\"model\"\r\n\r\nmodel-whisper\r\n") != std::string::npos);
+
+  ai_router::TranscribeRequest empty;
+  CHECK_THROWS_AS(f.io.block(f.router->transcribe(empty)), ai_router::AiError);
 }

@@ -86,6 +86,27 @@ struct Completion {
   std::chrono::microseconds time_to_first_token{0};
 };
 
+// Speech to text through the `transcribe` route (Whisper-compatible
+// deployments, provider openai_audio).
+struct TranscribeRequest {
+  std::string audio;  // the file's bytes (Whisper endpoints take up to 25 MB)
+  std::string filename = "audio.wav";
+  std::string content_type = "audio/wav";
+  std::string language;  // ISO-639-1 hint; "" lets the model detect it
+  std::string task = "transcribe";
+  std::string workspace;
+  std::chrono::milliseconds deadline{120'000};
+  std::string request_id;
+};
+
+struct Transcript {
+  std::string text;
+  std::string deployment;
+  std::string model;
+  int attempts = 0;
+  std::chrono::microseconds latency{0};
+};
+
 // A piece of a streamed answer. Reasoning and content arrive apart (see
 // reasoning.hpp); either may be empty.
 struct Delta {
@@ -156,6 +177,7 @@ class AiRouter {
   // usage the upstream reported in its last chunk). A cache hit is delivered
   // as a single piece.
   virtual boost::asio::awaitable<Completion> stream(AiRequest request, DeltaSink sink) = 0;
+  virtual boost::asio::awaitable<Transcript> transcribe(TranscribeRequest request) = 0;
   virtual RouterStatus status() const = 0;
 };
 

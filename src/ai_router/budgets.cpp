@@ -1,0 +1,398 @@
+#include "ai_router/budgets.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <utility>
+
+#include "ai_router/usage_query.hpp"
+#include "huntaze/core/log.hpp"
+#include "huntaze/core/uuid.hpp"
+
+namespace huntaze::ai_router {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Long enough to outlive the month it counts (reports and reconcile read the
+// log, not these keys), short enough that old months clean themselves up.
+// Relative to the last write rather than EXPIREAT a computed instant: the
+// Clock may be a test's, far from the Redis server's time.
+constexpr int64_t kMonthTtlSeconds = 40 * 24 * 3600;
+
+const std::string kBudgetPrefix = "huntaze:ai:budget:";
+
+// Every workspace with rows in [from, to) and its spend: the same sum as
+// spend_micros() per workspace, in one scan of the month.
+constexpr const char* kWorkspaceSpend =
+    "SELECT workspace_id::text, coalesce(sum(cost_micros), 0)::bigint FROM ai.usage "
+    "WHERE at >= $1 AND at < $2 AND workspace_id IS NOT NULL GROUP BY workspace_id";
+
+// KEYS: the counters to charge (the workspace's, then the platform's).
+// ARGV[1] cost µ$, ARGV[2] TTL s, ARGV[2 + i] the budget of KEYS[i] (0 = none).
+// Returns, per key, {new value, 1 if the 80% alert is to be sent, 1 if the
+// 100% one is}. The markers are set in the same script, with NX, so that of
+// all instances exactly one sends each alert per counter and month, even
+// when a single charge crosses both thresholds or a counter was already
+// past them (reconcile).
+const redis::Script& charge_script() {
+  static const redis::Script script(R"lua(
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('INCRBY', key, ARGV[1])
+  redis.call('EXPIRE', key, ARGV[2])
+  local budget = tonumber(ARGV[2 + i])
+  local a80, a100 = 0, 0
+  if budget > 0 then
+    if v * 100 >= budget * 80 and redis.call('SET', key .. ':alert80', '1', 'NX', 'EX', ARGV[2]) then a80 = 1 end
+    if v >= budget and redis.call('SET', key .. ':alert100', '1', 'NX', 'EX', ARGV[2]) then a100 = 1 end
+  end
+  out[#out + 1] = v
+  out[#out + 1] = a80
+  out[#out + 1] = a100
+end
+return out
+)lua");
+  return script;
+}
+
+// "" stays ""; a UUID in any case becomes its canonical form so that one
+// workspace has one set of keys.
+std::string canonical_workspace(const std::string& workspace) {
+  if (workspace.empty()) return workspace;
+  auto id = Uuid::parse(workspace);
+  if (!id) throw AiError(AiError::Kind::bad_request, "workspace is not a UUID");
+  return id->str();
+}
+
+std::chrono::year_month month_of(SysTime t) {
+  const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
+  return ymd.year() / ymd.month();
+}
+
+std::string month_name(std::chrono::year_month ym) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d%02u", static_cast<int>(ym.year()), static_cast<unsigned>(ym.month()));
+  return buf;
+}
+
+SysTime month_start(std::chrono::year_month ym) {
+  return SysTime(std::chrono::sys_days(ym / 1).time_since_epoch());
+}
+
+std::string workspace_key(const std::string& month, const std::string& workspace) {
+  return kBudgetPrefix + month + ":ws:" + workspace;
+}
+
+std::string platform_key(const std::string& month) { return kBudgetPrefix + month + ":platform"; }
+
+// A counter as MGET returns it: nil (nothing charged yet) is 0, and so is
+// anything unparsable rather than failing the request (reconcile rewrites it).
+int64_t counter_value(const redis::Reply& reply) {
+  if (reply.type == redis::Reply::Type::integer) return reply.integer;
+  int64_t v = 0;
+  if (reply.type == redis::Reply::Type::string) {
+    auto [end, ec] = std::from_chars(reply.str.data(), reply.str.data() + reply.str.size(), v);
+    if (ec != std::errc() || end != reply.str.data() + reply.str.size()) return 0;
+  }
+  return v;
+}
+
+bool reaches(int64_t spent, int64_t budget, int percent) {
+  // In doubles, as the charge script does (exact up to 2^53: $90 billion).
+  return budget > 0 && static_cast<double>(spent) * 100 >= static_cast<double>(budget) * percent;
+}
+
+}  // namespace
+
+Budgets::Budgets(redis::Redis& redis, db::Database& db, const Clock& clock, metrics::Registry& metrics,
+                 BudgetConfig config)
+    : redis_(redis),
+      db_(db),
+      clock_(clock),
+      config_(config),
+      redis_rate_(redis, RateLimits{config.workspace_rpm, config.workspace_tpm}),
+      local_rate_(RateLimits{config.workspace_rpm, config.workspace_tpm}),
+      rejections_(metrics.counter("huntaze_ai_budget_rejections_total",
+                                  "AI requests refused by budgets and rate limits", {"reason"})),
+      downgrades_(metrics
+                      .counter("huntaze_ai_budget_downgrades_total",
+                               "AI requests over budget answered from the cheapest route")
+                      .with({})),
+      alerts_(metrics.counter("huntaze_ai_budget_alerts_total", "AI budget alerts sent (80% and 100%)",
+                              {"percent"})),
+      fallbacks_(metrics
+                     .counter("huntaze_ai_budget_fallback_total",
+                              "AI budget and rate checks done in process because Redis could not answer")
+                     .with({})) {}
+
+void Budgets::on_alert(AlertCallback callback) { alert_ = std::move(callback); }
+
+std::vector<Budgets::Counter> Budgets::counters(const std::string& workspace, const std::string& month) const {
+  std::vector<Counter> out;
+  if (!workspace.empty())
+    out.push_back(Counter{workspace_key(month, workspace), config_.workspace_monthly_micros, workspace,
+                          "workspace_budget"});
+  out.push_back(Counter{platform_key(month), config_.platform_monthly_micros, "", "platform_budget"});
+  return out;
+}
+
+// Counted every time, logged once per outage: during one, every request
+// would otherwise log it.
+void Budgets::fell_back(const char* what, const std::exception& e) {
+  fallbacks_.inc();
+  if (!degraded_.exchange(true))
+    log::warn("ai budgets: Redis unavailable, in-process fallback", {{"op", what}, {"error", e.what()}});
+}
+
+void Budgets::answered() {
+  if (degraded_.load(std::memory_order_relaxed) && degraded_.exchange(false))
+    log::info("ai budgets: Redis answers again; reconcile restores the counters from the usage log");
+}
+
+void Budgets::remember(const std::string& month, const std::string& key, int64_t value) {
+  std::lock_guard lock(mutex_);
+  if (local_month_ != month) {
+    local_month_ = month;
+    local_spend_.clear();
+    local_alerts_.clear();
+  }
+  local_spend_[key] = value;
+}
+
+// After a charge through Redis: the markers of the thresholds this value
+// reaches exist there now (this charge or an earlier one set them), so the
+// fallback must not send those alerts again.
+void Budgets::remember_charged(const std::string& month, const Counter& counter, int64_t value) {
+  remember(month, counter.key, value);
+  std::lock_guard lock(mutex_);
+  for (int percent : {80, 100})
+    if (reaches(value, counter.budget, percent)) local_alerts_.insert(counter.key + ":alert" + std::to_string(percent));
+}
+
+asio::awaitable<std::vector<int64_t>> Budgets::read(const std::vector<Counter>& counters, const std::string& month) {
+  redis::Command mget{"MGET"};
+  for (const auto& c : counters) mget.push_back(c.key);
+  std::optional<redis::Reply> reply;
+  try {
+    reply = co_await redis_.command(std::move(mget));
+    if (reply->type != redis::Reply::Type::array || reply->elements.size() != counters.size())
+      throw redis::RedisError("MGET: unexpected reply");
+  } catch (const redis::RedisUnavailable& e) {
+    fell_back("read", e);
+    reply.reset();
+  } catch (const redis::RedisError& e) {
+    fell_back("read", e);
+    reply.reset();
+  }
+  std::vector<int64_t> values;
+  values.reserve(counters.size());
+  if (reply) {
+    answered();
+    for (size_t i = 0; i < counters.size(); ++i) {
+      const auto& e = reply->elements[i];
+      const int64_t v = counter_value(e);
+      remember(month, counters[i].key, v);
+      values.push_back(v);
+    }
+  } else {
+    std::lock_guard lock(mutex_);
+    const bool same_month = local_month_ == month;
+    for (const auto& c : counters) {
+      auto it = local_spend_.find(c.key);
+      values.push_back(same_month && it != local_spend_.end() ? it->second : 0);
+    }
+  }
+  co_return values;
+}
+
+std::vector<Budgets::Alert> Budgets::charge_locally(const std::vector<Counter>& counters, const std::string& month,
+                                                    int64_t cost) {
+  std::vector<Alert> alerts;
+  std::lock_guard lock(mutex_);
+  if (local_month_ != month) {
+    local_month_ = month;
+    local_spend_.clear();
+    local_alerts_.clear();
+  }
+  for (const auto& c : counters) {
+    const int64_t v = (local_spend_[c.key] += cost);
+    for (int percent : {80, 100}) {
+      if (reaches(v, c.budget, percent) && local_alerts_.insert(c.key + ":alert" + std::to_string(percent)).second)
+        alerts.push_back(Alert{c.alert_workspace, percent, v, c.budget});
+    }
+  }
+  return alerts;
+}
+
+void Budgets::fire(const std::vector<Alert>& alerts) {
+  for (const auto& a : alerts) {
+    alerts_.with({a.percent == 80 ? "80" : "100"}).inc();
+    log::info("ai budgets: budget threshold reached",
+              {{"workspace", a.workspace}, {"percent", a.percent}, {"spent_micros", a.spent},
+               {"budget_micros", a.budget}});
+    if (!alert_) continue;
+    try {
+      alert_(a.workspace, a.percent, a.spent, a.budget);
+    } catch (const std::exception& e) {
+      log::error("ai budgets: alert callback failed", {{"error", e.what()}});
+    }
+  }
+}
+
+asio::awaitable<Budgets::Admission> Budgets::admit(const std::string& workspace_in, int64_t estimated_tokens) {
+  const std::string workspace = canonical_workspace(workspace_in);
+  const SysTime now = clock_.now();
+  const std::string month = month_name(month_of(now));
+  const std::vector<Counter> cs = counters(workspace, month);
+  const std::vector<int64_t> spent = co_await read(cs, month);
+
+  const char* over = nullptr;
+  for (size_t i = 0; i < cs.size() && !over; ++i)
+    if (cs[i].budget > 0 && spent[i] >= cs[i].budget) over = cs[i].reason;
+  if (over && !config_.downgrade) {
+    rejections_.with({over}).inc();
+    const std::string what = over == std::string_view("workspace_budget") ? "the workspace's monthly AI budget is spent"
+                                                                           : "the platform's monthly AI budget is spent";
+    throw AiError(AiError::Kind::budget_exceeded, what);
+  }
+
+  // Rate limits are per workspace; the platform's own calls have none.
+  // Checked after the budget so that a refused request takes nothing from
+  // the windows.
+  if (!workspace.empty() && (config_.workspace_rpm > 0 || config_.workspace_tpm > 0)) {
+    const int64_t now_us = now.time_since_epoch().count();
+    RateDecision d;
+    bool local = false;
+    try {
+      d = co_await redis_rate_.admit(workspace, now_us, estimated_tokens);
+      answered();
+    } catch (const redis::RedisUnavailable& e) {
+      fell_back("rate", e);
+      local = true;
+    } catch (const redis::RedisError& e) {
+      fell_back("rate", e);
+      local = true;
+    }
+    if (local) d = local_rate_.admit(workspace, now_us, estimated_tokens);
+    if (d.verdict != RateDecision::Verdict::ok) {
+      const bool rpm = d.verdict == RateDecision::Verdict::rpm;
+      rejections_.with({rpm ? "rpm" : "tpm"}).inc();
+      const std::string what = rpm ? "the workspace's requests-per-minute limit is reached"
+                                   : "the workspace's tokens-per-minute limit is reached";
+      throw AiError(AiError::Kind::rate_limited, what, d.retry_after);
+    }
+  }
+
+  if (over) {
+    downgrades_.inc();
+    co_return Admission::downgrade;
+  }
+  co_return Admission::ok;
+}
+
+asio::awaitable<void> Budgets::charge(const std::string& workspace_in, int64_t cost_micros, int64_t tokens,
+                                      int64_t estimated_tokens) {
+  const std::string workspace = canonical_workspace(workspace_in);
+  const SysTime now = clock_.now();
+  const std::string month = month_name(month_of(now));
+
+  if (!workspace.empty() && config_.workspace_tpm > 0 && tokens != estimated_tokens) {
+    const int64_t now_us = now.time_since_epoch().count();
+    const int64_t delta = std::max<int64_t>(tokens, 0) - std::max<int64_t>(estimated_tokens, 0);
+    bool local = false;
+    try {
+      co_await redis_rate_.correct(workspace, now_us, delta);
+    } catch (const redis::RedisUnavailable& e) {
+      fell_back("rate", e);
+      local = true;
+    } catch (const redis::RedisError& e) {
+      fell_back("rate", e);
+      local = true;
+    }
+    if (local) local_rate_.correct(workspace, now_us, delta);
+  }
+
+  if (cost_micros <= 0) co_return;  // cache hits and free calls
+  const std::vector<Counter> cs = counters(workspace, month);
+  std::vector<std::string> keys;
+  std::vector<std::string> args{std::to_string(cost_micros), std::to_string(kMonthTtlSeconds)};
+  for (const auto& c : cs) {
+    keys.push_back(c.key);
+    args.push_back(std::to_string(c.budget));
+  }
+
+  std::vector<Alert> alerts;
+  bool local = false;
+  try {
+    redis::Reply reply = co_await redis_.eval(charge_script(), std::move(keys), std::move(args));
+    if (reply.type != redis::Reply::Type::array || reply.elements.size() != cs.size() * 3)
+      throw redis::RedisError("budget charge script: unexpected reply");
+    answered();
+    for (size_t i = 0; i < cs.size(); ++i) {
+      const int64_t v = reply.elements[3 * i].integer;
+      remember_charged(month, cs[i], v);
+      if (reply.elements[3 * i + 1].integer == 1) alerts.push_back(Alert{cs[i].alert_workspace, 80, v, cs[i].budget});
+      if (reply.elements[3 * i + 2].integer == 1) alerts.push_back(Alert{cs[i].alert_workspace, 100, v, cs[i].budget});
+    }
+  } catch (const redis::RedisUnavailable& e) {
+    fell_back("charge", e);
+    local = true;
+  } catch (const redis::RedisError& e) {
+    fell_back("charge", e);
+    local = true;
+  }
+  if (local) alerts = charge_locally(cs, month, cost_micros);
+  fire(alerts);
+}
+
+asio::awaitable<int64_t> Budgets::spent(const std::string& workspace_in) {
+  const std::string workspace = canonical_workspace(workspace_in);
+  const std::string month = month_name(month_of(clock_.now()));
+  // The workspace's own counter comes first; "" has only the platform's.
+  const std::vector<Counter> cs = counters(workspace, month);
+  const std::vector<int64_t> values = co_await read(cs, month);
+  co_return values.front();
+}
+
+asio::awaitable<int> Budgets::reconcile() {
+  const auto ym = month_of(clock_.now());
+  const std::string month = month_name(ym);
+  const SysTime from = month_start(ym);
+  const SysTime to = month_start(ym + std::chrono::months(1));
+  const db::Timestamp f = from, t = to;
+
+  db::Result res = co_await db_.query(kWorkspaceSpend, f, t);
+  std::optional<std::string> everything;
+  const int64_t total = co_await spend_micros(db_, everything, from, to);
+
+  const std::string ttl = std::to_string(kMonthTtlSeconds);
+  std::vector<redis::Command> writes;
+  writes.reserve(res.size() + 1);
+  for (const auto& row : res) {
+    const std::string key = workspace_key(month, row.get<std::string>(0));
+    const int64_t spend = row.get<int64_t>(1);
+    writes.push_back(redis::Command{"SET", key, std::to_string(spend), "EX", ttl});
+    remember(month, key, spend);
+  }
+  writes.push_back(redis::Command{"SET", platform_key(month), std::to_string(total), "EX", ttl});
+  remember(month, platform_key(month), total);
+
+  const int written = static_cast<int>(res.size());
+  std::vector<redis::Reply> replies = co_await redis_.pipeline(std::move(writes));
+  for (const auto& r : replies)
+    if (r.is_error()) throw redis::RedisError("budget reconcile: " + r.str);
+  log::info("ai budgets: counters reconciled", {{"month", month}, {"workspaces", written}, {"total_micros", total}});
+  co_return written;
+}
+
+void register_budget_jobs(jobs::JobRegistry& registry, Budgets& budgets) {
+  registry.add(
+      kBudgetReconcileKind,
+      [&budgets](jobs::JobContext&) -> asio::awaitable<void> { co_await budgets.reconcile(); },
+      jobs::KindOptions{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 5}});
+}
+
+}  // namespace huntaze::ai_router
