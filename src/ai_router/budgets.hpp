@@ -91,9 +91,10 @@ class Budgets {
   // counters (cost 0, a cache hit, charges nothing) and corrects the TPM
   // window by tokens - estimated_tokens. Pass the estimate given to admit()
   // (0 when admit() was not asked), or the window counts the estimate and the
-  // real tokens both. A cache hit passes tokens 0 so its estimate is given
-  // back. Reaching 80% and 100% of a budget calls the alert callback once per
-  // counter and month (workspace "" for the platform budget).
+  // real tokens both. A cache hit or a failed call passes cost 0 and tokens 0
+  // so that its estimate is given back. Reaching 80% and 100% of a budget
+  // calls the alert callback once per counter and month (workspace "" for the
+  // platform budget).
   boost::asio::awaitable<void> charge(const std::string& workspace, int64_t cost_micros, int64_t tokens,
                                       int64_t estimated_tokens = 0);
 

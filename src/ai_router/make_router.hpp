@@ -12,6 +12,7 @@
 
 namespace huntaze::ai_router {
 
+class Budgets;
 class ResponseCache;
 class UsageLog;
 class TemplateSource;
@@ -25,6 +26,7 @@ struct RouterDeps {
   ResponseCache* cache = nullptr;
   UsageLog* usage = nullptr;
   TemplateSource* templates = nullptr;
+  Budgets* budgets = nullptr;  // no workspace budgets or rate limits when null
 };
 
 class Router : public AiRouter {

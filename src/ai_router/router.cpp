@@ -6,6 +6,7 @@
 #include <mutex>
 #include <random>
 
+#include "ai_router/budgets.hpp"
 #include "ai_router/cache_key.hpp"
 #include "ai_router/make_router.hpp"
 #include "ai_router/response_cache.hpp"
@@ -440,8 +441,35 @@ class RouterImpl final : public Router {
     return milliseconds(static_cast<int64_t>(capped * jitter));
   }
 
+  // Budgets and rate limits guard what costs money: a cache miss. Over
+  // budget with downgrade on, the route shrinks to its cheapest step (the
+  // offline templates when it has them, else its last alias).
   asio::awaitable<Completion> route(const Snapshot& snap, const AiRequest& request,
                                     const std::vector<std::string>& aliases, const DeltaSink* sink, Trace& trace) {
+    if (!deps_.budgets) co_return co_await route_aliases(snap, request, aliases, sink, trace);
+    const int64_t estimate = estimate_prompt_tokens(request);
+    const auto admission = co_await deps_.budgets->admit(request.workspace, estimate);
+    std::vector<std::string> chosen = aliases;
+    if (admission == Budgets::Admission::downgrade) {
+      const bool has_templates = std::find(aliases.begin(), aliases.end(), "templates") != aliases.end();
+      chosen = {has_templates ? std::string("templates") : aliases.back()};
+    }
+    std::optional<Completion> c;
+    std::exception_ptr failure;
+    try {
+      c = co_await route_aliases(snap, request, chosen, sink, trace);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    const int64_t used = c ? c->usage.input_tokens + c->usage.output_tokens : 0;
+    co_await deps_.budgets->charge(request.workspace, c ? c->cost_micros : 0, used, estimate);
+    if (failure) std::rethrow_exception(failure);
+    co_return std::move(*c);
+  }
+
+  asio::awaitable<Completion> route_aliases(const Snapshot& snap, const AiRequest& request,
+                                            const std::vector<std::string>& aliases, const DeltaSink* sink,
+                                            Trace& trace) {
     const auto deadline = trace.started + request.deadline;
     const int64_t estimate = estimate_prompt_tokens(request);
     bool wants_vision = false;

@@ -10,6 +10,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "ai_router/api_routes.hpp"
+#include "ai_router/budgets.hpp"
 #include "ai_router/make_router.hpp"
 #include "ai_router/response_cache.hpp"
 #include "ai_router/usage_log.hpp"
@@ -82,6 +83,7 @@ struct App::Impl {
   std::unique_ptr<http::HttpClient> http_client;
   std::unique_ptr<ai_router::ResponseCache> ai_cache;
   std::unique_ptr<ai_router::UsageLog> ai_usage;
+  std::unique_ptr<ai_router::Budgets> ai_budgets;
   std::unique_ptr<ai_router::Router> ai_router;
 
   http::Router router;
@@ -116,6 +118,7 @@ struct App::Impl {
   void build_jobs() {
     jobs::register_maintenance_jobs(job_registry, *database, clock, config.jobs);
     ai_router::register_usage_jobs(job_registry, *database, clock, config.ai.usage);
+    ai_router::register_budget_jobs(job_registry, *ai_budgets);
     job_queue = jobs::make_pg_job_queue(job_registry, clock, metrics);
     cron = std::make_unique<cron::Cron>(*database, *job_queue, clock, config.cron);
     register_product_schedules(*cron, job_registry);
@@ -138,7 +141,15 @@ struct App::Impl {
     cache_config.lock_ttl = config.ai.router.cache_lock_ttl;
     ai_cache = std::make_unique<ai_router::ResponseCache>(*redis, metrics, cache_config);
     ai_usage = std::make_unique<ai_router::UsageLog>(ioc.get_executor(), *database, clock, metrics, config.ai.usage);
-    ai_router::RouterDeps deps{*http_client, clock, metrics, ai_cache.get(), ai_usage.get(), nullptr};
+    ai_budgets = std::make_unique<ai_router::Budgets>(*redis, *database, clock, metrics, config.ai.budgets);
+    ai_budgets->on_alert([](const std::string& workspace, int percent, int64_t spent, int64_t budget) {
+      log::warn("AI budget threshold reached", {{"workspace", workspace.empty() ? "platform" : workspace},
+                                                {"percent", percent},
+                                                {"spent_microdollars", spent},
+                                                {"budget_microdollars", budget}});
+    });
+    ai_router::RouterDeps deps{*http_client, clock,           metrics, ai_cache.get(), ai_usage.get(),
+                               nullptr,      ai_budgets.get()};
     ai_router = ai_router::make_router(deps, config.ai.catalog, config.ai.router);
   }
 

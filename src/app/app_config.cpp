@@ -1,5 +1,7 @@
 #include "app/app_config.hpp"
 
+#include <cmath>
+
 namespace huntaze::app {
 
 std::optional<std::pair<std::string, int>> split_host_port(const std::string& text) {
@@ -29,6 +31,17 @@ AiConfig parse_ai_config(config::Node ai) {
   c.usage.retention = std::chrono::duration_cast<std::chrono::hours>(usage.get_duration(
       "retention", c.usage.retention, std::chrono::hours(24 * 31), std::chrono::hours(24 * 3650)));
   usage.finish();
+  auto budgets = ai.section("budgets");
+  auto usd = [&](const char* key) {
+    return static_cast<int64_t>(std::llround(budgets.get_double(key, 0, 0, 10'000'000) * 1e6));
+  };
+  c.budgets.workspace_monthly_micros = usd("workspace_monthly_usd");
+  c.budgets.platform_monthly_micros = usd("platform_monthly_usd");
+  c.budgets.workspace_rpm = static_cast<int>(budgets.get_int("workspace_rpm", c.budgets.workspace_rpm, 0, 1'000'000));
+  c.budgets.workspace_tpm =
+      static_cast<int>(budgets.get_int("workspace_tpm", c.budgets.workspace_tpm, 0, 1'000'000'000));
+  c.budgets.downgrade = budgets.get_bool("downgrade", c.budgets.downgrade);
+  budgets.finish();
   return c;
 }
 

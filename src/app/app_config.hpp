@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "ai_router/budgets.hpp"
 #include "ai_router/router_config.hpp"
 #include "ai_router/usage_log.hpp"
 #include "huntaze/ai_router/catalog.hpp"
@@ -39,6 +40,7 @@ struct AiConfig {
   ai_router::Catalog catalog;
   ai_router::RouterConfig router;
   ai_router::UsageLogConfig usage;
+  ai_router::BudgetConfig budgets;
   // The OpenAI-compatible API, usage and models routes; on the admin
   // listener only until accounts protect them.
   bool http_api = false;

@@ -1,6 +1,7 @@
 #include "app/product_schedules.hpp"
 
 #include "huntaze/core/log.hpp"
+#include "ai_router/budgets.hpp"
 #include "ai_router/usage_partitions.hpp"
 #include "jobs/maintenance.hpp"
 
@@ -21,6 +22,7 @@ constexpr ProductSchedule kSchedules[] = {
     {"billing.monthly", "@monthly", "content"}, {"insights.daily", "@daily", "analytics"},
     {"events.dispatch", "*/5 * * * *", "events"}, {jobs::kPruneKind, "*/10 * * * *", "jobs"},
     {ai_router::kUsagePartitionsKind, "17 3 * * *", "ai_router"},
+    {ai_router::kBudgetReconcileKind, "7 * * * *", "ai_router"},
 };
 
 }  // namespace

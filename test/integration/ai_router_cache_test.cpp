@@ -1,6 +1,9 @@
 // The router with its Redis cache: hits, tenant separation, cache control,
 // single-flight, and Redis being away.
+#include "ai_router/budgets.hpp"
 #include "ai_router/response_cache.hpp"
+#include "db_fixture.hpp"
+#include "huntaze/core/uuid.hpp"
 #include "ai_router_fixture.hpp"
 #include "redis/redis_client.hpp"
 #include "support/harness.hpp"
@@ -129,4 +132,34 @@ TEST_CASE("ai_router cache: with Redis away requests still succeed, uncached", "
   CHECK(c.rf.complete(req).content == "ok");
   CHECK(c.rf.complete(req).content == "ok");
   CHECK(c.rf.fake.request_count() == 2);
+}
+
+TEST_CASE("ai_router budgets: a spent workspace budget refuses with 402, or downgrades to the templates",
+          "[ai_router][budgets]") {
+  test::dbt::DbFixture dbf;
+  CachedRouter c;
+  ai_router::BudgetConfig config;
+  config.workspace_monthly_micros = 30;  // one default answer costs 10 x 1.14 + 5 x 4.56 = 34 micro-dollars
+  bool downgrade = GENERATE(false, true);
+  config.downgrade = downgrade;
+  ai_router::Budgets budgets(*c.redis, *dbf.db, c.rf.clock, c.rf.registry, config);
+  c.rf.start(c.cache.get(), nullptr, &budgets);
+  REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+  auto req = ask("generate", unique_text("budget"));
+  req.workspace = Uuid::v7().str();
+  req.cache = ai_router::CacheMode::bypass;
+  CHECK(c.rf.complete(req).deployment == "primary");
+  CHECK(c.rf.io.block(budgets.spent(req.workspace)) == 34);
+  if (downgrade) {
+    auto cheap = c.rf.complete(req);
+    CHECK(cheap.deployment == "templates");
+    CHECK(cheap.cost_micros == 0);
+  } else {
+    CHECK(c.rf.failure(req) == ai_router::AiError::Kind::budget_exceeded);
+  }
+  CHECK(c.rf.fake.request_count() == 1);
+  // Another workspace has its own budget.
+  auto other = req;
+  other.workspace = Uuid::v7().str();
+  CHECK(c.rf.complete(other).deployment == "primary");
 }

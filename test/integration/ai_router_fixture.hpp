@@ -72,9 +72,10 @@ struct RouterFixture {
   RouterFixture() = default;
 
   // Builds the router; call after filling `catalog` and `config`.
-  ai_router::Router& start(ai_router::ResponseCache* cache = nullptr, ai_router::UsageLog* usage = nullptr) {
+  ai_router::Router& start(ai_router::ResponseCache* cache = nullptr, ai_router::UsageLog* usage = nullptr,
+                           ai_router::Budgets* budgets = nullptr) {
     client = http::make_curl_client(io.executor(), http::HttpClientConfig{}, registry);
-    ai_router::RouterDeps deps{*client, clock, registry, cache, usage, nullptr};
+    ai_router::RouterDeps deps{*client, clock, registry, cache, usage, nullptr, budgets};
     router = ai_router::make_router(deps, catalog, config);
     return *router;
   }
