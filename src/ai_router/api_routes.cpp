@@ -1,6 +1,7 @@
 #include "ai_router/api_routes.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <memory>
 #include <set>
 
@@ -24,9 +25,9 @@ constexpr auto kMaxUsageRange = std::chrono::days(400);
 std::string workspace_of(const http::Request& req) {
   auto header = req.headers.get("x-huntaze-workspace");
   if (!header || header->empty()) return {};
-  if (!Uuid::parse(std::string(*header)))
-    throw ApiError(400, "invalid_workspace", "X-Huntaze-Workspace must be a UUID");
-  return std::string(*header);
+  auto id = Uuid::parse(*header);
+  if (!id) throw ApiError(400, "invalid_workspace", "X-Huntaze-Workspace must be a UUID");
+  return id->str();  // one spelling: the cache key, budgets and usage rows must agree
 }
 
 void apply_cache_headers(const http::Request& req, AiRequest& r) {
@@ -38,10 +39,8 @@ void apply_cache_headers(const http::Request& req, AiRequest& r) {
   }
   if (auto ttl = req.headers.get("x-huntaze-cache-ttl")) {
     int64_t seconds = -1;
-    try {
-      seconds = std::stoll(std::string(*ttl));
-    } catch (const std::exception&) {
-    }
+    const auto [end, ec] = std::from_chars(ttl->data(), ttl->data() + ttl->size(), seconds);
+    if (ec != std::errc() || end != ttl->data() + ttl->size()) seconds = -1;
     if (seconds < 1 || seconds > 365LL * 86400)
       throw ApiError(400, "invalid_cache_ttl", "X-Huntaze-Cache-Ttl must be whole seconds within [1, 31536000]");
     r.cache_ttl = std::chrono::seconds(seconds);

@@ -159,6 +159,22 @@ std::string compat_completion(const Completion& c, int64_t created) {
   return json::serialize(out);
 }
 
+namespace {
+
+// A chat.completion.chunk around `choices` (and the usage when given).
+std::string chunk_json(const std::string& id, const std::string& model, int64_t created, json::array choices,
+                       const Usage* usage = nullptr) {
+  json::object out{{"id", id},
+                   {"object", "chat.completion.chunk"},
+                   {"created", created},
+                   {"model", model},
+                   {"choices", std::move(choices)}};
+  if (usage) out["usage"] = usage_json(*usage);
+  return json::serialize(out);
+}
+
+}  // namespace
+
 std::string compat_chunk(const std::string& id, const std::string& model, int64_t created, const Delta& delta,
                          bool first) {
   json::object d;
@@ -166,29 +182,17 @@ std::string compat_chunk(const std::string& id, const std::string& model, int64_
   if (!delta.content.empty() || first) d["content"] = delta.content;
   if (!delta.reasoning.empty()) d["reasoning_content"] = delta.reasoning;
   json::object choice{{"index", 0}, {"delta", std::move(d)}, {"finish_reason", nullptr}};
-  json::object out{{"id", id},
-                   {"object", "chat.completion.chunk"},
-                   {"created", created},
-                   {"model", model},
-                   {"choices", json::array{std::move(choice)}}};
-  return json::serialize(out);
+  return chunk_json(id, model, created, json::array{std::move(choice)});
 }
 
 std::string compat_final_chunk(const std::string& id, const std::string& model, int64_t created,
                                const std::string& finish_reason) {
   json::object choice{{"index", 0}, {"delta", json::object{}}, {"finish_reason", finish_reason}};
-  json::object out{{"id", id},
-                   {"object", "chat.completion.chunk"},
-                   {"created", created},
-                   {"model", model},
-                   {"choices", json::array{std::move(choice)}}};
-  return json::serialize(out);
+  return chunk_json(id, model, created, json::array{std::move(choice)});
 }
 
 std::string compat_usage_chunk(const std::string& id, const std::string& model, int64_t created, const Usage& usage) {
-  json::object out{{"id", id},          {"object", "chat.completion.chunk"}, {"created", created},
-                   {"model", model},    {"choices", json::array{}},          {"usage", usage_json(usage)}};
-  return json::serialize(out);
+  return chunk_json(id, model, created, json::array{}, &usage);
 }
 
 std::string compat_error(std::string_view code, std::string_view message) {

@@ -90,6 +90,7 @@ struct Snapshot {
 // What one request went through, for metrics, the usage row and the answer.
 struct Trace {
   Steady::time_point started = Steady::now();
+  milliseconds deadline{0};    // from started: every retry, wait and fallback fits in it
   Steady::duration outside{};  // upstream calls and backoff waits: not the router's own time
   int attempts = 0;
   const DeploymentRuntime* last = nullptr;
@@ -197,88 +198,55 @@ class RouterImpl final : public Router {
   // bytes are large and rarely repeat).
   asio::awaitable<Transcript> transcribe(TranscribeRequest request) override {
     auto snap = snapshot();
-    const auto started = Steady::now();
+    Trace trace;
+    trace.deadline = request.deadline.count() > 0 ? request.deadline : snap->config.default_deadline;
     if (request.audio.empty()) throw AiError(AiError::Kind::bad_request, "the audio is empty");
     if (request.audio.size() > kMaxAudioBytes)
       throw AiError(AiError::Kind::bad_request, "the audio exceeds 25 MB; split it first");
     const auto aliases = resolve(*snap, request.task);
-    const auto deadline = started + request.deadline;
-    Transcript t;
-    std::string outcome = "unavailable", last_message = "no transcription deployment is available";
+    auto candidates_for = [](const std::vector<const DeploymentRuntime*>& all, bool&) {
+      std::vector<const DeploymentRuntime*> out;
+      for (const auto* rt : all)
+        if (rt->d.provider == Provider::openai_audio && rt->d.usable()) out.push_back(rt);
+      return out;
+    };
+    auto call = [&](const DeploymentRuntime& rt, milliseconds timeout) -> asio::awaitable<std::string> {
+      co_return co_await call_transcription(deps_.client, rt.d, request, timeout);
+    };
     std::optional<Transcript> result;
-    for (const auto& alias : aliases) {
-      std::vector<const DeploymentRuntime*> candidates;
-      if (auto found = snap->by_alias.find(alias); found != snap->by_alias.end())
-        for (const auto* rt : found->second)
-          if (rt->d.provider == Provider::openai_audio && rt->d.usable()) candidates.push_back(rt);
-      for (int attempt = 0; attempt <= snap->config.retries && !candidates.empty() && !result; ++attempt) {
-        if (deadline - Steady::now() < milliseconds(1)) throw AiError(AiError::Kind::deadline, last_message);
-        const DeploymentRuntime* rt = choose(candidates, 0);
-        if (!rt) break;
-        ++t.attempts;
-        std::optional<UpstreamFailed> failed;
-        std::string text;
-        const auto call_started = Steady::now();
-        {
-          InFlight slot(*rt, metrics_);
-          const auto timeout =
-              std::clamp(duration_cast<milliseconds>(deadline - call_started), milliseconds(1), rt->d.timeout);
-          try {
-            text = co_await call_transcription(deps_.client, rt->d, request, timeout);
-          } catch (const UpstreamFailed& e) {
-            failed = e;
-          } catch (...) {
-            rt->breaker->on_abandoned();
-            throw;
-          }
-        }
-        metrics_.upstream_seconds.with({rt->d.name})
-            .observe(std::chrono::duration<double>(Steady::now() - call_started).count());
-        if (!failed) {
-          rt->breaker->on_success(Steady::now());
-          show_breaker(*rt);
-          metrics_.upstream_calls.with({rt->d.name, "ok"}).inc();
-          t.text = std::move(text);
-          t.deployment = rt->d.name;
-          t.model = rt->d.model;
-          result = std::move(t);
-          break;
-        }
-        const auto& f = failed->failure();
-        metrics_.upstream_calls.with({rt->d.name, f.reason}).inc();
-        if (f.unhealthy)
-          rt->breaker->on_failure(Steady::now());
-        else
-          rt->breaker->on_abandoned();
-        show_breaker(*rt);
-        last_message = f.message;
-        if (f.action == FailureAction::fatal) throw AiError(f.kind.value_or(AiError::Kind::bad_request), f.message);
-        if (f.action == FailureAction::fallback) break;
-        const milliseconds wait = f.retry_after.value_or(backoff(snap->config, attempt));
-        if (Steady::now() + wait >= deadline) break;
-        asio::steady_timer timer(co_await asio::this_coro::executor, wait);
-        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        if (ec) throw boost::system::system_error(ec);
-      }
-      if (result) break;
+    std::string outcome = "ok";
+    std::exception_ptr failure;
+    try {
+      auto [text, attempt] = co_await with_fallbacks<std::string>(*snap, request.task, request.request_id, aliases,
+                                                                   0, trace, candidates_for, call);
+      result.emplace();
+      result->text = std::move(text);
+      result->deployment = attempt.rt->d.name;
+      result->model = attempt.rt->d.model;
+      result->attempts = trace.attempts;
+      result->latency = duration_cast<microseconds>(Steady::now() - trace.started);
+    } catch (const AiError& e) {
+      outcome = std::string(to_string(e.kind()));
+      failure = std::current_exception();
+    } catch (...) {
+      outcome = "error";
+      failure = std::current_exception();
     }
-    if (result) outcome = "ok";
     metrics_.requests.with({request.task, outcome}).inc();
     if (deps_.usage) {
       UsageRecord u;
       u.at = deps_.clock.now();
       u.workspace = request.workspace;
       u.task = request.task;
-      u.deployment = result ? result->deployment : "";
-      u.model = result ? result->model : "";
-      u.latency = duration_cast<microseconds>(Steady::now() - started);
-      u.attempts = result ? result->attempts : t.attempts;
+      u.deployment = result ? result->deployment : trace.last ? trace.last->d.name : "";
+      u.model = result ? result->model : trace.last ? trace.last->d.model : "";
+      u.latency = duration_cast<microseconds>(Steady::now() - trace.started);
+      u.attempts = trace.attempts;
       u.outcome = outcome;
       u.request_id = request.request_id;
       deps_.usage->record(std::move(u));
     }
-    if (!result) throw AiError(AiError::Kind::unavailable, "no deployment could transcribe: " + last_message);
-    result->latency = duration_cast<microseconds>(Steady::now() - started);
+    if (failure) std::rethrow_exception(failure);
     co_return std::move(*result);
   }
 
@@ -326,6 +294,7 @@ class RouterImpl final : public Router {
     auto snap = snapshot();
     Trace trace;
     if (request.deadline.count() == 0) request.deadline = snap->config.default_deadline;
+    trace.deadline = request.deadline;
     std::string outcome = "ok";
     std::optional<Completion> result;
     std::exception_ptr failure;
@@ -385,7 +354,7 @@ class RouterImpl final : public Router {
     // (possibly old) answer either.
     if (sink || request.cache == CacheMode::refresh) co_return co_await produce_and_store();
     std::function<asio::awaitable<Completion>()> produce = produce_and_store;
-    const auto wait = duration_cast<milliseconds>(request.deadline);
+    const auto wait = duration_cast<milliseconds>(trace.started + trace.deadline - Steady::now());
     Flight flight = co_await cache->once(key, produce, wait);
     if (!flight.leader) mark_cached(flight.completion);
     co_return std::move(flight.completion);
@@ -467,14 +436,57 @@ class RouterImpl final : public Router {
     co_return std::move(*c);
   }
 
+  // Chat over the route's aliases: the deployments that can take this
+  // prompt (text or vision, and a context window it fits), then the shared
+  // retry and fallback loop.
   asio::awaitable<Completion> route_aliases(const Snapshot& snap, const AiRequest& request,
                                             const std::vector<std::string>& aliases, const DeltaSink* sink,
                                             Trace& trace) {
-    const auto deadline = trace.started + request.deadline;
     const int64_t estimate = estimate_prompt_tokens(request);
     bool wants_vision = false;
     for (const auto& m : request.messages) wants_vision = wants_vision || !m.image_urls.empty();
+    auto candidates_for = [&](const std::vector<const DeploymentRuntime*>& all, bool& too_small) {
+      std::vector<const DeploymentRuntime*> out;
+      for (const auto* rt : all) {
+        if (!rt->d.usable() || rt->d.provider == Provider::openai_audio) continue;
+        if (wants_vision && !rt->d.can(kVision) && !is_template(rt->d)) continue;
+        if (rt->d.context_window > 0 && estimate > rt->d.context_window) {
+          too_small = true;
+          continue;
+        }
+        out.push_back(rt);
+      }
+      return out;
+    };
+    auto call = [&](const DeploymentRuntime& rt, milliseconds timeout) -> asio::awaitable<UpstreamAnswer> {
+      if (is_template(rt.d)) co_return co_await template_answer(request, sink);
+      if (sink) co_return co_await stream_chat(deps_.client, rt.d, request, timeout, *sink);
+      co_return co_await call_chat(deps_.client, rt.d, request, timeout);
+    };
+    auto [answer, attempt] = co_await with_fallbacks<UpstreamAnswer>(snap, request.task, request.request_id, aliases,
+                                                                      estimate, trace, candidates_for, call);
+    attempt.rt->quota->correct(estimate, answer.usage.input_tokens + answer.usage.output_tokens, Steady::now());
+    co_return completion_of(std::move(answer), *attempt.rt, trace, attempt.started);
+  }
 
+  struct Attempt {
+    const DeploymentRuntime* rt = nullptr;
+    Steady::time_point started;
+  };
+
+  // The loop chat and transcription share: for each alias in order, choose
+  // a deployment among candidates_for(its deployments) and call it; on a
+  // transient failure retry with backoff (a provider's Retry-After when it
+  // fits the deadline, else move on at once), on a deployment-specific one
+  // fall back to the next alias, on a bad request give up. Every step stays
+  // within the request's deadline (trace.started + deadline).
+  template <class T, class CandidatesFor, class Call>
+  asio::awaitable<std::pair<T, Attempt>> with_fallbacks(const Snapshot& snap, const std::string& task,
+                                                        const std::string& request_id,
+                                                        const std::vector<std::string>& aliases, int64_t tokens,
+                                                        Trace& trace, const CandidatesFor& candidates_for,
+                                                        const Call& call) {
+    const auto deadline = trace.started + trace.deadline;
     // Why the last alias was left, and what the failures were like.
     std::string last_reason = "none";
     std::string last_message = "no deployment is available";
@@ -488,20 +500,11 @@ class RouterImpl final : public Router {
     };
 
     for (size_t i = 0; i < aliases.size(); ++i) {
-      if (i > 0) metrics_.fallbacks.with({request.task, last_reason}).inc();
-      std::vector<const DeploymentRuntime*> candidates;
-      auto found = snap.by_alias.find(aliases[i]);
+      if (i > 0) metrics_.fallbacks.with({task, last_reason}).inc();
       bool too_small = false;
-      if (found != snap.by_alias.end())
-        for (const auto* rt : found->second) {
-          if (!rt->d.usable() || rt->d.provider == Provider::openai_audio) continue;
-          if (wants_vision && !rt->d.can(kVision) && !is_template(rt->d)) continue;
-          if (rt->d.context_window > 0 && estimate > rt->d.context_window) {
-            too_small = true;
-            continue;
-          }
-          candidates.push_back(rt);
-        }
+      std::vector<const DeploymentRuntime*> candidates;
+      if (auto found = snap.by_alias.find(aliases[i]); found != snap.by_alias.end())
+        candidates = candidates_for(found->second, too_small);
       if (candidates.empty()) {
         if (too_small)
           note("context_length", "the prompt does not fit the context window of " + aliases[i],
@@ -512,9 +515,9 @@ class RouterImpl final : public Router {
       }
 
       for (int attempt = 0; attempt <= snap.config.retries; ++attempt) {
-        const auto now = Steady::now();
-        if (deadline - now < milliseconds(1)) throw AiError(AiError::Kind::deadline, "the request's deadline passed: " + last_message);
-        const DeploymentRuntime* rt = choose(candidates, estimate);
+        if (deadline - Steady::now() < milliseconds(1))
+          throw AiError(AiError::Kind::deadline, "the request's deadline passed: " + last_message);
+        const DeploymentRuntime* rt = choose(candidates, tokens);
         if (!rt) {
           note("saturated", "every deployment of " + aliases[i] + " is tripped, busy or out of quota", std::nullopt);
           break;
@@ -523,7 +526,7 @@ class RouterImpl final : public Router {
         trace.last = rt;
         if (attempt > 0) metrics_.retries.with({rt->d.name}).inc();
 
-        std::optional<UpstreamAnswer> answer;
+        std::optional<T> answer;
         std::optional<UpstreamFailed> failed;
         const auto call_started = Steady::now();
         {
@@ -532,17 +535,13 @@ class RouterImpl final : public Router {
           const auto timeout = std::clamp(duration_cast<milliseconds>(deadline - call_started), milliseconds(1),
                                           rt->d.timeout);
           try {
-            if (is_template(rt->d))
-              answer = co_await template_answer(request, sink);
-            else if (sink)
-              answer = co_await stream_chat(deps_.client, rt->d, request, timeout, *sink);
-            else
-              answer = co_await call_chat(deps_.client, rt->d, request, timeout);
+            answer = co_await call(*rt, timeout);
           } catch (const UpstreamFailed& e) {
             failed = e;
           } catch (...) {
             // Cancelled, or the caller's sink failed: says nothing about the deployment.
             rt->breaker->on_abandoned();
+            rt->quota->release(tokens);
             trace.outside += Steady::now() - call_started;
             throw;
           }
@@ -552,13 +551,11 @@ class RouterImpl final : public Router {
         if (!is_template(rt->d))
           metrics_.upstream_seconds.with({rt->d.name}).observe(std::chrono::duration<double>(call_time).count());
 
-        rt->quota->correct(estimate, answer ? answer->usage.input_tokens + answer->usage.output_tokens : estimate,
-                           Steady::now());
         if (answer) {
           rt->breaker->on_success(Steady::now());
           show_breaker(*rt);
           metrics_.upstream_calls.with({rt->d.name, "ok"}).inc();
-          co_return completion_of(std::move(*answer), *rt, trace, call_started);
+          co_return std::pair<T, Attempt>(std::move(*answer), Attempt{rt, call_started});
         }
 
         const UpstreamFailure& f = failed->failure();
@@ -571,7 +568,7 @@ class RouterImpl final : public Router {
         log::warn("AI deployment call failed", {{"deployment", rt->d.name},
                                                 {"reason", f.reason},
                                                 {"error", f.message.substr(0, 300)},
-                                                {"request_id", request.request_id}});
+                                                {"request_id", request_id}});
         if (failed->committed())
           throw AiError(AiError::Kind::stream_broken, "the model failed mid-stream: " + f.message);
         note(f.reason, f.message, f.kind);

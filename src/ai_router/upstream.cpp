@@ -21,40 +21,6 @@ namespace {
 // Error bodies and the start of a non-SSE answer are kept up to this size.
 constexpr size_t kMaxErrorBody = 64 << 10;
 
-[[noreturn]] void fail(std::string reason, std::string message, FailureAction action = FailureAction::retry,
-                       bool committed = false, bool unhealthy = true) {
-  UpstreamFailure f;
-  f.action = action;
-  f.reason = std::move(reason);
-  f.message = std::move(message);
-  f.unhealthy = unhealthy;
-  throw UpstreamFailed(std::move(f), committed);
-}
-
-[[noreturn]] void fail_transport(const http::HttpClientError& e, bool committed) {
-  using Kind = http::HttpClientError::Kind;
-  switch (e.kind()) {
-    case Kind::cancelled:
-      throw e;  // the caller gave up: not the deployment's fault
-    case Kind::connect:
-    case Kind::timeout:
-    case Kind::protocol:
-    case Kind::too_large:
-      fail(std::string(to_string(e.kind())), e.what(), FailureAction::retry, committed);
-    case Kind::tls:
-    case Kind::blocked:
-    case Kind::other:
-      fail(std::string(to_string(e.kind())), e.what(), FailureAction::fallback, committed);
-  }
-  fail("other", e.what(), FailureAction::fallback, committed);
-}
-
-[[noreturn]] void fail_status(const http::ClientResponse& res, std::string_view body) {
-  UpstreamFailure f = classify_http_failure(res.status, body);
-  f.retry_after = parse_retry_after(res.header("retry-after-ms"), res.header("retry-after"), SystemClock().now());
-  throw UpstreamFailed(std::move(f), false);
-}
-
 http::ClientRequest make_request(const Deployment& d, const AiRequest& r, std::chrono::milliseconds timeout,
                                  bool stream) {
   http::ClientRequest req;
@@ -63,9 +29,7 @@ http::ClientRequest make_request(const Deployment& d, const AiRequest& r, std::c
   req.headers = request_headers(d, stream);
   if (!r.request_id.empty()) req.headers.emplace_back("x-request-id", r.request_id);
   req.body = chat_request_body(d, r, stream);
-  req.total_timeout = timeout;
-  req.connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(5000));
-  req.idle_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(30000));
+  set_timeouts(req, timeout);
   return req;
 }
 
@@ -116,20 +80,57 @@ struct Aborted : std::exception {
 
 }  // namespace
 
+void fail(std::string reason, std::string message, FailureAction action, bool committed, bool unhealthy) {
+  UpstreamFailure f;
+  f.action = action;
+  f.reason = std::move(reason);
+  f.message = std::move(message);
+  f.unhealthy = unhealthy;
+  throw UpstreamFailed(std::move(f), committed);
+}
+
+void fail_transport(const http::HttpClientError& e, bool committed) {
+  using Kind = http::HttpClientError::Kind;
+  switch (e.kind()) {
+    case Kind::cancelled:
+      throw e;  // the caller gave up: not the deployment's fault
+    case Kind::connect:
+    case Kind::timeout:
+    case Kind::protocol:
+      fail(std::string(to_string(e.kind())), e.what(), FailureAction::retry, committed);
+    case Kind::too_large:  // the same request would get the same answer
+    case Kind::tls:
+    case Kind::blocked:
+    case Kind::other:
+      fail(std::string(to_string(e.kind())), e.what(), FailureAction::fallback, committed);
+  }
+  fail("other", e.what(), FailureAction::fallback, committed);
+}
+
+void fail_status(const http::ClientResponse& res, std::string_view body) {
+  UpstreamFailure f = classify_http_failure(res.status, body);
+  f.retry_after = parse_retry_after(res.header("retry-after-ms"), res.header("retry-after"), SystemClock().now());
+  throw UpstreamFailed(std::move(f), false);
+}
+
+void set_timeouts(http::ClientRequest& request, std::chrono::milliseconds timeout) {
+  request.total_timeout = timeout;
+  request.connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(5000));
+  request.idle_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(30000));
+}
+
 asio::awaitable<UpstreamAnswer> call_chat(http::HttpClient& client, const Deployment& d, const AiRequest& r,
                                           std::chrono::milliseconds timeout) {
   const auto started = Steady::now();
   http::ClientResponse res;
-  bool transport_failed = false;
   std::optional<http::HttpClientError> transport;
   try {
     http::ClientRequest req = make_request(d, r, timeout, false);
     res = co_await client.send(std::move(req));
   } catch (const http::HttpClientError& e) {
     transport = e;
-    transport_failed = true;
   }
-  if (transport_failed) fail_transport(*transport, false);
+  if (transport) fail_transport(*transport, false);
   if (res.status < 200 || res.status >= 300) fail_status(res, res.body);
   UpstreamAnswer a;
   try {

@@ -40,6 +40,20 @@ class UpstreamFailed : public std::exception {
   bool committed_;
 };
 
+// Shared by the chat and audio calls.
+// Throws UpstreamFailed with the failure as described.
+[[noreturn]] void fail(std::string reason, std::string message, FailureAction action = FailureAction::retry,
+                       bool committed = false, bool unhealthy = true);
+// A transport failure: connect, timeout and protocol errors are retried;
+// TLS, blocked, too-large and other failures fall back; a cancellation is
+// rethrown as is (the caller gave up, not the deployment).
+[[noreturn]] void fail_transport(const http::HttpClientError& error, bool committed);
+// A non-2xx answer, classified from its status and error body, with the
+// provider's Retry-After / retry-after-ms.
+[[noreturn]] void fail_status(const http::ClientResponse& response, std::string_view body);
+// Total, connect (<= 5 s) and idle (<= 30 s) timeouts within `timeout`.
+void set_timeouts(http::ClientRequest& request, std::chrono::milliseconds timeout);
+
 // Throws UpstreamFailed, or HttpClientError{cancelled} when the awaiting
 // coroutine was cancelled.
 boost::asio::awaitable<UpstreamAnswer> call_chat(http::HttpClient& client, const Deployment& deployment,

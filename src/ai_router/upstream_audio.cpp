@@ -2,7 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include "ai_router/retry_after.hpp"
 #include "ai_router/upstream.hpp"
 #include "huntaze/core/uuid.hpp"
 
@@ -22,14 +21,6 @@ void field(std::string& body, const std::string& boundary, std::string_view name
   body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + std::string(name) + "\"\r\n\r\n";
   body += value;
   body += "\r\n";
-}
-
-[[noreturn]] void fail(std::string reason, std::string message, FailureAction action) {
-  UpstreamFailure f;
-  f.action = action;
-  f.reason = std::move(reason);
-  f.message = std::move(message);
-  throw UpstreamFailed(std::move(f), false);
 }
 
 }  // namespace
@@ -61,28 +52,16 @@ boost::asio::awaitable<std::string> call_transcription(http::HttpClient& client,
   req.headers[0].second = "multipart/form-data; boundary=" + boundary;  // content-type comes first
   if (!r.request_id.empty()) req.headers.emplace_back("x-request-id", r.request_id);
   req.body = std::move(body);
-  req.total_timeout = timeout;
-  req.connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(5000));
+  set_timeouts(req, timeout);
   http::ClientResponse res;
   std::optional<http::HttpClientError> transport;
   try {
     res = co_await client.send(std::move(req));
   } catch (const http::HttpClientError& e) {
-    if (e.kind() == http::HttpClientError::Kind::cancelled) throw;
     transport = e;
   }
-  if (transport) {
-    using Kind = http::HttpClientError::Kind;
-    const bool transient = transport->kind() == Kind::connect || transport->kind() == Kind::timeout ||
-                           transport->kind() == Kind::protocol;
-    fail(std::string(to_string(transport->kind())), transport->what(),
-         transient ? FailureAction::retry : FailureAction::fallback);
-  }
-  if (res.status < 200 || res.status >= 300) {
-    UpstreamFailure f = classify_http_failure(res.status, res.body);
-    f.retry_after = parse_retry_after(res.header("retry-after-ms"), res.header("retry-after"), SystemClock().now());
-    throw UpstreamFailed(std::move(f), false);
-  }
+  if (transport) fail_transport(*transport, false);
+  if (res.status < 200 || res.status >= 300) fail_status(res, res.body);
   boost::system::error_code ec;
   auto v = boost::json::parse(res.body, ec);
   if (ec || !v.is_object() || !v.as_object().contains("text") || !v.as_object().at("text").is_string())

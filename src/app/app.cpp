@@ -154,24 +154,26 @@ struct App::Impl {
   }
 
   // SIGHUP re-reads the configuration file and swaps the ai section (models,
-  // routes, prices, keys); a file that does not parse changes nothing.
+  // routes, prices, keys); a file that does not parse changes nothing. The
+  // file is read and parsed on the compute pool, not on an I/O thread.
   void wait_for_reload() {
     reload_signals.async_wait([this](const boost::system::error_code& ec, int) {
       if (ec) return;
-      reload_ai();
-      wait_for_reload();
+      asio::co_spawn(ioc, reload_ai(), [this](std::exception_ptr) { wait_for_reload(); });
     });
   }
 
-  void reload_ai() {
-    if (config.source.empty()) return;
+  asio::awaitable<void> reload_ai() {
+    if (config.source.empty()) co_return;
+    std::string error;
     try {
-      AppConfig fresh = load_config_file(config.source);
+      AppConfig fresh = co_await compute.run([this] { return load_config_file(config.source); });
       ai_router->reload(std::move(fresh.ai.catalog), std::move(fresh.ai.router));
       log::info("ai configuration reloaded", {{"file", config.source}});
     } catch (const std::exception& e) {
-      log::error("ai configuration reload failed; keeping the current one", {{"error", e.what()}});
+      error = e.what();
     }
+    if (!error.empty()) log::error("ai configuration reload failed; keeping the current one", {{"error", error}});
   }
 
   asio::awaitable<void> shutdown() {

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "huntaze/core/log.hpp"
+#include "huntaze/core/strings.hpp"
 #include "huntaze/core/time_format.hpp"
 #include "jobs/backoff.hpp"
 #include "jobs/pg_job_queue.hpp"
@@ -37,41 +38,14 @@ std::string host_name() {
   return buf;
 }
 
-// Error text comes from handlers and libraries: anything at all. jsonb
-// rejects NUL and Boost.JSON would pass invalid UTF-8 through, so keep whole
-// valid characters only (up to kMaxErrorText bytes) and replace the rest.
-std::string clean_error_text(std::string_view in) {
-  std::string out;
-  out.reserve(std::min(in.size(), kMaxErrorText));
-  size_t i = 0;
-  while (i < in.size()) {
-    const auto c = static_cast<unsigned char>(in[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    bool valid = len > 0 && i + len <= in.size();
-    for (size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(in[i + k]) & 0xC0) == 0x80;
-    if (valid && len == 2) valid = c >= 0xC2;  // overlong
-    if (valid && len == 3) {
-      const auto c1 = static_cast<unsigned char>(in[i + 1]);
-      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogates
-    }
-    if (valid && len == 4) {
-      const auto c1 = static_cast<unsigned char>(in[i + 1]);
-      valid = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
-    }
-    std::string_view piece = !valid ? std::string_view("\xEF\xBF\xBD") : c == 0 ? std::string_view("?") : in.substr(i, len);
-    if (out.size() + piece.size() > kMaxErrorText) break;
-    out += piece;
-    i += valid ? len : 1;
-  }
-  return out;
-}
-
 std::string error_entry(int attempt, SysTime at, std::string_view reason, std::string_view message) {
   boost::json::object e;
   e["attempt"] = attempt;
   e["at"] = format_iso8601(at);
   e["reason"] = reason;
-  e["error"] = clean_error_text(message);
+  // Error text comes from handlers and libraries: anything at all; jsonb
+  // rejects NUL and invalid UTF-8.
+  e["error"] = clean_utf8(message, kMaxErrorText);
   return boost::json::serialize(e);
 }
 

@@ -157,6 +157,8 @@ TEST_CASE("ai api: bad requests get clear errors", "[ai_api]") {
   CHECK(unsupported.status == 400);
   CHECK(f.post(chat("x"), {{"x-huntaze-workspace", "not-a-uuid"}}).status == 400);
   CHECK(f.post(chat("x"), {{"x-huntaze-cache-ttl", "soon"}}).status == 400);
+  CHECK(f.post(chat("x"), {{"x-huntaze-cache-ttl", "10abc"}}).status == 400);
+  CHECK(f.post(chat("x"), {{"x-huntaze-cache-ttl", "0"}}).status == 400);
   CHECK(f.rf.fake.request_count() == 0);
 }
 
@@ -175,7 +177,10 @@ TEST_CASE("ai api: usage is reported per workspace, day, task and model", "[ai_a
   f.rf.fake.set_default([](const test::FakeRequest&) { return FakeReply{.body = FakeOpenAi::completion("ok", 1000, 100, "stop", "DeepSeek-V3")};
   });
   REQUIRE(f.post(chat("a"), {{"x-huntaze-workspace", kWorkspaceA}}).status == 200);
-  REQUIRE(f.post(chat("b"), {{"x-huntaze-workspace", kWorkspaceA}}).status == 200);
+  // The same workspace spelled in capitals is the same tenant.
+  std::string upper = kWorkspaceA;
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  REQUIRE(f.post(chat("b"), {{"x-huntaze-workspace", upper}}).status == 200);
   REQUIRE(f.post(chat("c"), {{"x-huntaze-workspace", kWorkspaceB}}).status == 200);
   f.rf.io.block(f.usage->flush());
 

@@ -7,7 +7,11 @@
 #include <cstdio>
 #include <fstream>
 
+#include <csignal>
+
+#include "support/child_process.hpp"
 #include "support/harness.hpp"
+#include "support/http_client.hpp"
 #include "support/test_server.hpp"
 
 using namespace huntaze;
@@ -101,4 +105,48 @@ TEST_CASE("migrate applies, reports status, and fails clearly without a database
                                                     std::to_string(test::free_port()) +
                                                     " user=x dbname=x' HUNTAZE_DATABASE_CONNECT_TIMEOUT=500ms");
   CHECK(down.code == 1);
+}
+
+TEST_CASE("SIGHUP reloads the ai section, and a broken file changes nothing", "[cli]") {
+  const auto url = test::empty_database_url();
+  const int port = test::free_port(), admin = test::free_port();
+  auto config = [&](const std::string& ai_extra) {
+    return "server:\n  host: 127.0.0.1\n  port: " + std::to_string(port) + "\ndatabase:\n  url: \"" + url +
+           "\"\nredis:\n  host: 127.0.0.1\n  port: " + std::to_string(test::shared_redis_config().port) +
+           "\nlog:\n  level: warn\nmetrics:\n  listen: 127.0.0.1:" + std::to_string(admin) +
+           "\nai:\n  http_api: true\n" + ai_extra;
+  };
+  const std::string file = write_temp(config(""));
+  test::ChildProcess serve(HUNTAZE_BINARY, {"serve", "--config", file});
+  auto models = [&]() -> std::string {
+    try {
+      auto r = test::http_get(admin, "/api/v1/ai/models");
+      return r.status == 200 ? r.body : "";
+    } catch (const std::exception&) {
+      return "";
+    }
+  };
+  REQUIRE(test::eventually([&] { return !models().empty(); }, std::chrono::seconds(30)));
+  CHECK(models().find("canned-offline") == std::string::npos);
+
+  std::ofstream(file) << config("  deployments:\n    canned-offline:\n      provider: templates\n      auth: none\n");
+  serve.signal(SIGHUP);
+  CHECK(test::eventually([&] { return models().find("canned-offline") != std::string::npos; }));
+
+  std::ofstream(file) << config("  deployments:\n    canned-offline:\n      provider: nonsense\n");
+  serve.signal(SIGHUP);
+  bool refused = false;
+  while (!refused) {
+    auto line = serve.read_line(std::chrono::seconds(10));
+    if (!line) break;
+    refused = line->find("ai configuration reload failed") != std::string::npos;
+  }
+  CHECK(refused);
+  // The broken version changed nothing: the deployment is still there and
+  // the process still serves.
+  CHECK(models().find("canned-offline") != std::string::npos);
+  serve.signal(SIGTERM);
+  auto exit = serve.wait(std::chrono::seconds(30));
+  REQUIRE(exit);
+  std::remove(file.c_str());
 }

@@ -17,4 +17,10 @@ inline std::string join(const std::vector<std::string>& items, std::string_view 
   return out;
 }
 
+// Text that must be valid UTF-8 without NUL bytes (PostgreSQL text and
+// jsonb reject both) made so: whole valid characters are kept, each invalid
+// byte becomes U+FFFD, NUL becomes '?', and the result is cut at a character
+// boundary so it never exceeds max_bytes.
+std::string clean_utf8(std::string_view text, size_t max_bytes);
+
 }  // namespace huntaze
