@@ -116,6 +116,7 @@ class Driver : public std::enable_shared_from_this<Driver> {
     }
     t->running = true;
     active_.emplace(t->easy, t);
+    arm_deadline(t);
   }
 
   // Any thread: the sender's coroutine was cancelled.
@@ -146,11 +147,28 @@ class Driver : public std::enable_shared_from_this<Driver> {
   }
 
  private:
+  // Strand: curl's own timeout fires first for a transfer that got a
+  // connection (its message is more precise); this one catches the rest.
+  void arm_deadline(const std::shared_ptr<Transfer>& t) {
+    const auto limit = t->request.total_timeout;
+    if (limit.count() <= 0) return;
+    t->deadline.emplace(strand_, limit + std::chrono::milliseconds(50));
+    t->deadline->async_wait(asio::bind_executor(
+        strand_, [self = shared_from_this(), weak = std::weak_ptr<Transfer>(t), limit](error_code ec) {
+          auto t = weak.lock();
+          if (ec || !t || t->done) return;
+          t->fail(Kind::timeout, "request timed out after " + std::to_string(limit.count()) +
+                                     " ms (still waiting for a connection or for curl)");
+          self->complete(t);
+        }));
+  }
+
   // Strand: takes the transfer out of curl (with curl's verdict when it
   // finished by itself), records it and resumes its sender.
   // Shutdown does not `record`: it may run after the owner let the registry go.
   void complete(const std::shared_ptr<Transfer>& t, std::optional<CURLcode> result = std::nullopt, bool record = true) {
     t->done = true;
+    t->deadline.reset();  // cancels its wait
     if (t->running) {
       active_.erase(t->easy);
       // Mid-transfer this closes its connection: a half-read response cannot

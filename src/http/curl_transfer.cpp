@@ -58,6 +58,12 @@ size_t on_body(char* data, size_t size, size_t count, void* user) noexcept {
 size_t on_header(char* data, size_t size, size_t count, void* user) noexcept {
   auto* t = static_cast<Transfer*>(user);
   const size_t n = size * count;
+  t->header_bytes += n;
+  if (t->header_bytes > kMaxResponseHeaderBytes) {
+    t->abort_reason.emplace(Kind::protocol,
+                            "response headers exceed " + std::to_string(kMaxResponseHeaderBytes) + " bytes");
+    return 0;  // curl aborts with CURLE_WRITE_ERROR
+  }
   try {
     parse_header_line(t->response, std::string_view(data, n));
   } catch (...) {  // out of memory

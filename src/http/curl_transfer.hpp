@@ -12,6 +12,7 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -36,6 +37,10 @@ struct EasySettings {
   void* close_socket_data = nullptr;
 };
 
+// All header blocks of one response together (interim 1xx ones included) may
+// not exceed this: a hostile server could otherwise send headers forever.
+inline constexpr size_t kMaxResponseHeaderBytes = 256 * 1024;
+
 struct Transfer {
   explicit Transfer(ClientRequest r) : request(std::move(r)) {}
   ~Transfer() { release_easy(); }
@@ -59,6 +64,7 @@ struct Transfer {
   curl_slist* header_list = nullptr;
   char error_buffer[CURL_ERROR_SIZE] = {};
   size_t body_bytes = 0;
+  size_t header_bytes = 0;
   // Why a callback made curl give up (too_large, blocked); wins over curl's code.
   std::optional<HttpClientError> abort_reason;
   std::exception_ptr chunk_failure;  // thrown by on_chunk; rethrown by send()
@@ -68,6 +74,9 @@ struct Transfer {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   bool running = false;  // in the multi handle
   bool done = false;
+  // total_timeout as the driver enforces it: curl does not time out a transfer
+  // still queued for a connection (max_connections reached).
+  std::optional<boost::asio::steady_timer> deadline;
   // Optional because Boost 1.81's any_completion_handler move assignment
   // recurses forever: it is only ever emplaced and moved out of.
   std::optional<boost::asio::any_completion_handler<void()>> handler;

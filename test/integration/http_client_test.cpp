@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <future>
 #include <mutex>
+#include <thread>
+#include <variant>
 
 #include "http/curl_client.hpp"
 #include "huntaze/http/client.hpp"
@@ -40,6 +42,11 @@ void add_routes(test::TestServer& s) {
   };
   s.router.post("/echo", echo);
   s.router.put("/echo", echo);
+  s.router.get("/moved", [](http::Request&) -> asio::awaitable<http::Response> {
+    auto res = http::Response::text(302, "see /hello");
+    res.headers.set("Location", "/hello");
+    co_return res;
+  });
   s.router.get("/big", [](http::Request&) -> asio::awaitable<http::Response> {
     co_return http::Response::text(200, std::string(64 * 1024, 'b'));
   });
@@ -73,6 +80,58 @@ struct SilentServer {
   asio::io_context ioc;
   asio::ip::tcp::acceptor acceptor;
 };
+
+// A hostile server: answers every connection with `head`, then `filler` over
+// and over (up to 16 MiB) for as long as the client keeps reading.
+struct FloodServer {
+  FloodServer(std::string head, std::string filler)
+      : acceptor(ioc, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    asio::co_spawn(ioc, serve(std::move(head), std::move(filler)), [](std::exception_ptr) {});
+    thread = std::thread([this] { ioc.run(); });
+  }
+  ~FloodServer() {
+    ioc.stop();
+    thread.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/"; }
+
+  asio::awaitable<void> serve(std::string head, std::string filler) {
+    for (;;) {
+      auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+      std::string block;
+      while (block.size() < 64 * 1024) block += filler;
+      co_await asio::async_write(socket, asio::buffer(head), asio::use_awaitable);
+      for (int i = 0; i < 256; ++i) co_await asio::async_write(socket, asio::buffer(block), asio::use_awaitable);
+    }
+  }
+
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor acceptor;
+  std::thread thread;
+};
+
+// "response", or the kind of HttpClientError the request ended with.
+asio::awaitable<std::string> outcome_of(http::HttpClient& client, ClientRequest request) {
+  std::string outcome = "response";
+  try {
+    co_await client.send(std::move(request));
+  } catch (const http::HttpClientError& e) {
+    outcome = std::string(to_string(e.kind()));
+  }
+  co_return outcome;
+}
+
+// outcome_of, or "still waiting" (and the request cancelled) after `patience`.
+asio::awaitable<std::string> outcome_within(http::HttpClient& client, ClientRequest request,
+                                            std::chrono::milliseconds patience) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(co_await asio::this_coro::executor, patience);
+  auto outcome = outcome_of(client, std::move(request));
+  auto wait = timer.async_wait(asio::use_awaitable);
+  auto result = co_await (std::move(outcome) || std::move(wait));
+  if (result.index() == 1) co_return std::string("still waiting");
+  co_return std::get<0>(std::move(result));
+}
 
 struct Fixture {
   explicit Fixture(http::HttpClientConfig config = {}) {
@@ -239,11 +298,14 @@ TEST_CASE("a server that never answers trips the timeouts", "[http][client]") {
   SECTION("total_timeout") {
     r.total_timeout = 300ms;
     CHECK(f.error_of(r) == Kind::timeout);
+    CHECK(f.last_error.find("timed out") != std::string::npos);
     CHECK(f.requests("GET", "timeout") == 1);
   }
   SECTION("idle_timeout") {
     r.idle_timeout = 1s;
     CHECK(f.error_of(r) == Kind::timeout);
+    // curl's words for the low-speed limit: it was idle_timeout, not total_timeout, that fired.
+    CHECK(f.last_error.find("too slow") != std::string::npos);
   }
   CHECK(f.in_flight() == 0);
 }
@@ -298,6 +360,8 @@ TEST_CASE("untrusted URLs cannot reach loopback, however spelled", "[http][clien
   CHECK(f.requests("GET", "blocked") == 7);
   // The same URL from trusted code is fine: it was the guard that refused.
   CHECK(f.get("http://2130706433:" + port + "/hello").status == 200);
+  // ...and the connection that request left in the pool is not reused for an untrusted one.
+  CHECK(f.error_of_get("http://127.0.0.1:" + port + "/hello", true) == Kind::blocked);
 }
 
 TEST_CASE("allow_private admits addresses and hosts for untrusted URLs", "[http][client][ssrf]") {
@@ -337,4 +401,65 @@ TEST_CASE("50 concurrent requests on two threads all succeed", "[http][client]")
   }
   CHECK(f.requests("POST", "2xx") == 50);
   CHECK(f.in_flight() == 0);
+}
+
+TEST_CASE("redirects are returned, not followed", "[http][client]") {
+  Fixture f;
+  auto res = f.get(f.url("/moved"));
+  CHECK(res.status == 302);
+  CHECK(res.header("location") == "/hello");
+  CHECK(res.body == "see /hello");
+}
+
+TEST_CASE("a server sending endless headers is cut off", "[http][client]") {
+  Fixture f;
+  SECTION("one endless header block") {
+    FloodServer flood("HTTP/1.1 200 OK\r\n", "X-Junk: 0123456789abcdef\r\n");
+    CHECK(f.error_of_get(flood.url()) == Kind::protocol);
+  }
+  SECTION("many small header fields") {
+    FloodServer flood("HTTP/1.1 200 OK\r\n", "a:\r\n");
+    CHECK(f.error_of_get(flood.url()) == Kind::protocol);
+  }
+  SECTION("endless interim responses") {
+    FloodServer flood("", "HTTP/1.1 100 Continue\r\n\r\n");
+    CHECK(f.error_of_get(flood.url()) == Kind::protocol);
+  }
+  CHECK(f.last_error.find("header") != std::string::npos);
+  CHECK(f.requests("GET", "protocol") == 1);
+}
+
+TEST_CASE("requests waiting for a connection time out, cancel, and end with the client", "[http][client]") {
+  http::HttpClientConfig config;
+  config.max_connections = 1;
+  Fixture f(config);
+  SilentServer silent;
+  // Holds the only connection until the client goes away.
+  ClientRequest hog;
+  hog.url = silent.url();
+  hog.total_timeout = 0ms;
+  hog.idle_timeout = 0ms;
+  auto hogging = f.io.spawn(f.client->send(std::move(hog)));
+  REQUIRE(test::eventually([&] { return f.connections_opened() == 1; }));
+
+  ClientRequest queued;
+  queued.url = f.url("/hello");
+  queued.total_timeout = 300ms;
+  CHECK(f.io.block(outcome_within(*f.client, queued, 20s)) == "timeout");
+  CHECK(f.requests("GET", "timeout") == 1);
+
+  queued.total_timeout = 0ms;  // waits until cancelled
+  CHECK(f.io.block(outcome_within(*f.client, queued, 300ms)) == "still waiting");
+  CHECK(f.requests("GET", "cancelled") == 1);
+  CHECK(f.in_flight() == 1);
+  CHECK(f.connections_opened() == 1);
+
+  // Destroying the client ends what is still running.
+  f.client.reset();
+  try {
+    hogging.get();
+    FAIL("the hogging request returned");
+  } catch (const http::HttpClientError& e) {
+    CHECK(e.kind() == Kind::cancelled);
+  }
 }
