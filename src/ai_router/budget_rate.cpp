@@ -74,6 +74,8 @@ return {0, 0}
 }
 
 // KEYS[1] the TPM bucket; ARGV: now µs, tpm, delta tokens, key TTL ms.
+// A bucket left in debt lives until it would be full again, not just the
+// usual TTL: expiring earlier would forgive the rest of the debt.
 const redis::Script& correct_script() {
   static const redis::Script script(R"lua(
 local now = tonumber(ARGV[1])
@@ -90,7 +92,9 @@ if now > ts then
 end
 tokens = math.min(tpm, tokens - delta)
 redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens), 'ts', string.format('%.17g', ts))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+local ttl = tonumber(ARGV[4])
+if tokens < 0 then ttl = math.max(ttl, math.ceil((tpm - tokens) * 60000 / tpm)) end
+redis.call('PEXPIRE', KEYS[1], ttl)
 return 0
 )lua");
   return script;
@@ -140,10 +144,19 @@ void LocalRateLimiter::fill(State& s, double now) const {
 }
 
 // Entries idle for longer than the key TTL hold nothing a fresh one would
-// not; dropping them keeps the map at the number of active workspaces.
+// not; dropping them keeps the map within twice the number of active
+// workspaces. The next scan waits until the map has doubled again, so that
+// many active workspaces do not make every call scan them all.
 void LocalRateLimiter::prune(int64_t now_us) {
-  if (states_.size() < 4096) return;
-  std::erase_if(states_, [&](const auto& kv) { return now_us - kv.second.last_use > kKeyTtlMs * 1000; });
+  if (states_.size() < prune_at_) return;
+  std::erase_if(states_, [&](const auto& kv) {
+    const State& s = kv.second;
+    // As in Redis (correct_script): a bucket in debt is kept until it would be full.
+    double keep_us = kKeyTtlMs * 1000.0;
+    if (s.bucket && s.tokens < 0) keep_us = std::max(keep_us, (limits_.tpm - s.tokens) * kPeriodUs / limits_.tpm);
+    return static_cast<double>(now_us - s.last_use) > keep_us;
+  });
+  prune_at_ = std::max<size_t>(4096, 2 * states_.size());
 }
 
 RateDecision LocalRateLimiter::admit(const std::string& workspace, int64_t now_us, int64_t tokens) {
@@ -177,6 +190,7 @@ RateDecision LocalRateLimiter::admit(const std::string& workspace, int64_t now_u
 void LocalRateLimiter::correct(const std::string& workspace, int64_t now_us, int64_t delta) {
   if (limits_.tpm <= 0 || delta == 0) return;
   std::lock_guard lock(mutex_);
+  prune(now_us);
   State& s = states_[workspace];
   s.last_use = now_us;
   fill(s, static_cast<double>(now_us));

@@ -45,7 +45,7 @@ struct RateDecision {
 
 // Keys: huntaze:ai:rate:rpm:<workspace> and huntaze:ai:rate:tpm:<workspace>,
 // expiring two minutes after their last use (by then they hold nothing a
-// fresh key would not).
+// fresh key would not), or for a bucket in debt once it would be full again.
 class RedisRateLimiter {
  public:
   RedisRateLimiter(redis::Redis& redis, RateLimits limits) : redis_(redis), limits_(limits) {}
@@ -83,6 +83,7 @@ class LocalRateLimiter {
   RateLimits limits_;
   std::mutex mutex_;
   std::unordered_map<std::string, State> states_;
+  size_t prune_at_ = 4096;  // the size at which the next prune() scans
 };
 
 }  // namespace huntaze::ai_router

@@ -152,14 +152,23 @@ void Budgets::answered() {
     log::info("ai budgets: Redis answers again; reconcile restores the counters from the usage log");
 }
 
+// Called with mutex_ held.
+void Budgets::roll_month(const std::string& month) {
+  if (local_month_ == month) return;
+  local_month_ = month;
+  local_spend_.clear();
+  local_alerts_.clear();
+}
+
+// Only counters with spend are kept (an absent one reads as 0): every
+// workspace that merely asks does not add an entry for the month.
 void Budgets::remember(const std::string& month, const std::string& key, int64_t value) {
   std::lock_guard lock(mutex_);
-  if (local_month_ != month) {
-    local_month_ = month;
-    local_spend_.clear();
-    local_alerts_.clear();
-  }
-  local_spend_[key] = value;
+  roll_month(month);
+  if (value == 0)
+    local_spend_.erase(key);
+  else
+    local_spend_[key] = value;
 }
 
 // After a charge through Redis: the markers of the thresholds this value
@@ -212,11 +221,7 @@ std::vector<Budgets::Alert> Budgets::charge_locally(const std::vector<Counter>& 
                                                     int64_t cost) {
   std::vector<Alert> alerts;
   std::lock_guard lock(mutex_);
-  if (local_month_ != month) {
-    local_month_ = month;
-    local_spend_.clear();
-    local_alerts_.clear();
-  }
+  roll_month(month);
   for (const auto& c : counters) {
     const int64_t v = (local_spend_[c.key] += cost);
     for (int percent : {80, 100}) {

@@ -127,6 +127,7 @@ class Budgets {
   std::vector<Counter> counters(const std::string& workspace, const std::string& month) const;
   boost::asio::awaitable<std::vector<int64_t>> read(const std::vector<Counter>& counters, const std::string& month);
   std::vector<Alert> charge_locally(const std::vector<Counter>& counters, const std::string& month, int64_t cost);
+  void roll_month(const std::string& month);  // mutex_ held
   void remember(const std::string& month, const std::string& key, int64_t value);
   void remember_charged(const std::string& month, const Counter& counter, int64_t value);
   void fire(const std::vector<Alert>& alerts);

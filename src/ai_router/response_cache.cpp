@@ -125,7 +125,10 @@ asio::awaitable<ResponseCache::Lookup> ResponseCache::read(const std::string& ke
     co_return out;
   }
   if (!wrong_type && reply.is_nil()) co_return out;
-  if (!wrong_type && reply.type == redis::Reply::Type::string) {
+  // put() never stores more than max_value_bytes: anything larger was not
+  // written by us (or under a larger limit) and is not worth parsing.
+  const bool oversized = reply.str.size() > config_.max_value_bytes;
+  if (!wrong_type && !oversized && reply.type == redis::Reply::Type::string) {
     out.value = decode_cached(reply.str);
     if (out.value) {
       out.found = Found::hit;
@@ -135,14 +138,18 @@ asio::awaitable<ResponseCache::Lookup> ResponseCache::read(const std::string& ke
   // Unreadable (another format, truncated, written by hand): it would miss
   // forever, so make room for a good answer. A string is deleted only if it
   // is still the bad one: another instance may have just stored a good one.
+  // (Not an oversized one: sending it back to compare would cost more than
+  // the rare good answer it might remove.)
   log::warn("ai cache: unreadable value deleted", {{"bytes", reply.str.size()}});
+  const bool compare = !wrong_type && !oversized;
   std::vector<std::string> keys{key};
-  std::vector<std::string> args{reply.str};
+  std::vector<std::string> args;
+  if (compare) args.push_back(std::move(reply.str));
   try {
-    if (wrong_type)
-      co_await redis_.command("DEL", key);
-    else
+    if (compare)
       co_await redis_.eval(delete_if_equal(), std::move(keys), std::move(args));
+    else
+      co_await redis_.command("DEL", key);
   } catch (const redis::RedisUnavailable&) {
   } catch (const redis::RedisError&) {
   }
@@ -280,9 +287,12 @@ asio::awaitable<Flight> ResponseCache::once(const std::string& key,
   std::function<asio::awaitable<Flight>()> lead = [this, &key, &produce, wait] {
     return across_instances(key, produce, wait);
   };
-  auto outcome = co_await flights_.run(key, std::move(lead));
-  Flight flight = std::move(outcome.value);
-  if (!outcome.leader) flight.leader = false;
+  const auto give_up = std::chrono::steady_clock::now() + wait;
+  auto outcome = co_await flights_.run(key, std::move(lead), give_up);
+  if (!outcome)
+    throw AiError(AiError::Kind::deadline, "the request's deadline passed while waiting for an identical request");
+  Flight flight = std::move(outcome->value);
+  if (!outcome->leader) flight.leader = false;
   co_return flight;
 }
 

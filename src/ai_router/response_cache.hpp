@@ -66,8 +66,8 @@ class ResponseCache {
   ResponseCache& operator=(const ResponseCache&) = delete;
 
   // nullopt on a miss, when disabled, when Redis is unavailable, slow or
-  // answers an error, or when the stored value cannot be read (it is then
-  // deleted).
+  // answers an error, or when the stored value cannot be read or is over
+  // max_value_bytes (it is then deleted).
   boost::asio::awaitable<std::optional<Completion>> get(const std::string& key);
 
   // Stores `completion` for `ttl`. Never throws for Redis trouble. Skips
@@ -77,7 +77,9 @@ class ResponseCache {
   // Single flight for `key`:
   // - In this process the first caller runs produce() (in its own coroutine,
   //   so produce() may capture its locals by reference); callers arriving
-  //   meanwhile wait and get Flight{its result, leader=false}, or its exception.
+  //   meanwhile wait and get Flight{its result, leader=false}, or its
+  //   exception. They wait `wait` at most (their own deadline): then
+  //   AiError(deadline), while the flight goes on for the others.
   // - Across instances (when enabled and Redis answers), the leader first
   //   takes `<key>:lock` (SET NX PX lock_ttl). If another instance holds it,
   //   it reads the cache every poll_every until the answer appears (returned

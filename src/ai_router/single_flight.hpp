@@ -3,7 +3,7 @@
 // again.
 //
 //   SingleFlight<Completion> flights;
-//   auto r = co_await flights.run(key, produce);  // r.leader: this caller ran produce()
+//   auto r = co_await flights.run(key, produce, give_up);  // r->leader: this caller ran produce()
 //
 // - The first caller for a key (the leader) runs produce() in its own
 //   coroutine, so produce() may capture the caller's locals by reference.
@@ -11,6 +11,8 @@
 //   each flight has a concurrent_channel that nobody sends on; the leader
 //   closes it when done, which wakes every pending receive at once (and makes
 //   a late receive complete at once). Followers may be on any thread/executor.
+// - A follower waits until its own `give_up` at most (its deadline may be
+//   shorter than the leader's): then run() returns nullopt; the flight goes on.
 // - If produce() throws, every follower rethrows the same exception.
 // - A cancelled follower stops waiting (operation_aborted); the flight goes on.
 // - A cancelled leader abandons the flight: its followers do not inherit the
@@ -24,11 +26,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -66,7 +71,11 @@ class SingleFlight {
   SingleFlight(const SingleFlight&) = delete;
   SingleFlight& operator=(const SingleFlight&) = delete;
 
-  boost::asio::awaitable<Outcome> run(const std::string& key, std::function<boost::asio::awaitable<T>()> produce) {
+  // nullopt only for a follower whose `give_up` passed before the flight ended.
+  // `key` is taken by value: callers may co_spawn run() with a temporary.
+  boost::asio::awaitable<std::optional<Outcome>> run(
+      std::string key, std::function<boost::asio::awaitable<T>()> produce,
+      std::chrono::steady_clock::time_point give_up = std::chrono::steady_clock::time_point::max()) {
     namespace asio = boost::asio;
     auto executor = co_await asio::this_coro::executor;
     for (;;) {
@@ -95,31 +104,44 @@ class SingleFlight {
         }
         finish(key, flight, value, error, abandoned);
         if (error) std::rethrow_exception(error);
-        Outcome led{std::move(*value), true};
+        std::optional<Outcome> led(Outcome{std::move(*value), true});
         co_return led;
       }
 
       if (on_join_) on_join_();
       // The result is read from the state, not the channel: the channel only wakes.
-      co_await flight->signal.async_receive(asio::as_tuple(asio::use_awaitable));
+      bool timed_out = false;
+      if (give_up == std::chrono::steady_clock::time_point::max()) {
+        co_await flight->signal.async_receive(asio::as_tuple(asio::use_awaitable));
+      } else {
+        using namespace asio::experimental::awaitable_operators;
+        asio::steady_timer timer(executor, give_up);
+        auto first = co_await (flight->signal.async_receive(asio::as_tuple(asio::use_awaitable)) ||
+                               timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+        // The timer ending with an error was cancelled (by our own cancellation).
+        timed_out = first.index() == 1 && !std::get<0>(std::get<1>(first));
+      }
       {
         std::lock_guard lock(flight->mutex);
         if (flight->done && !flight->abandoned) {
           if (flight->error) std::rethrow_exception(flight->error);
-          Outcome joined{*flight->value, false};
+          std::optional<Outcome> joined(Outcome{*flight->value, false});
           co_return joined;
         }
       }
-      // Woken by our own cancellation, or the leader gave up: stop if we are
-      // cancelled, otherwise start over (this time we may lead).
+      // Woken by our own cancellation or deadline, or the leader gave up: stop
+      // if we are cancelled or out of time, otherwise start over (this time we
+      // may lead).
       auto state = co_await asio::this_coro::cancellation_state;
       bool done = false;
       {
         std::lock_guard lock(flight->mutex);
         done = flight->done;
       }
-      if (!done || state.cancelled() != asio::cancellation_type::none)
+      if (state.cancelled() != asio::cancellation_type::none)
         throw boost::system::system_error(asio::error::operation_aborted);
+      if (timed_out) co_return std::nullopt;
+      if (!done) throw boost::system::system_error(asio::error::operation_aborted);
     }
   }
 

@@ -212,6 +212,15 @@ TEST_CASE("ai budgets: TPM takes the estimate before and the correction after", 
   REQUIRE(env.refused(a, 0).kind() == AiError::Kind::rate_limited);
   env.clock.advance(30s);  // back to 0
   REQUIRE(env.admit(a, 0) == Budgets::Admission::ok);
+
+  // A deep debt outlives the keys' usual two minutes: idling does not forgive it.
+  env.charge(a, 10, 4000, 0);  // -4000: full again in five minutes
+  const int64_t pttl =
+      env.redis.io.block(env.redis.redis->command("PTTL", "huntaze:ai:rate:tpm:" + a)).integer;
+  REQUIRE(pttl > 120'000);
+  REQUIRE(pttl <= 300'000);
+  env.clock.advance(150s);  // -1500
+  REQUIRE(env.refused(a, 0).kind() == AiError::Kind::rate_limited);
   REQUIRE(env.counter("huntaze_ai_budget_fallback_total") == 0);
 }
 
@@ -414,8 +423,16 @@ TEST_CASE("ai budgets: while Redis is down admit and charge work in process and 
   env.clock.advance(60s);
   REQUIRE(env.refused(a).kind() == AiError::Kind::budget_exceeded);
   REQUIRE(env.admit(b) == Budgets::Admission::ok);
+  // A new month starts from zero in process too: the copies and the markers
+  // of the old month are dropped.
+  env.clock.set(mid_month(env.month + std::chrono::months(1)));
+  REQUIRE(env.spent(a) == 0);
+  REQUIRE(env.admit(a) == Budgets::Admission::ok);
+  env.charge(a, 900);  // 90%: this month's 80% alert
+  REQUIRE(env.sent_alerts() ==
+          std::vector<Alert>{{a, 80, 850, 1000}, {a, 100, 1050, 1000}, {a, 80, 900, 1000}});
   const double fallbacks = env.counter("huntaze_ai_budget_fallback_total");
-  REQUIRE(fallbacks >= 7);
+  REQUIRE(fallbacks >= 10);
 
   // Back up: Redis answers again (this server keeps nothing across restarts:
   // reconcile is what restores the month from the usage log).

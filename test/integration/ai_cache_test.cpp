@@ -17,7 +17,9 @@
 
 #include "ai_router/cache_key.hpp"
 #include "ai_router/response_cache.hpp"
+#include "ai_router/single_flight.hpp"
 #include "redis_fixture.hpp"
+#include "support/io_threads.hpp"
 
 using namespace huntaze;
 using namespace huntaze::ai_router;
@@ -458,4 +460,124 @@ TEST_CASE("ai cache: when the leader is cancelled a follower takes over and the 
     CHECK(joined(f.registry, "instances") == 0);
     CHECK_FALSE(exists(f, key + ":lock"));
   }
+}
+
+TEST_CASE("ai cache: a follower whose wait runs out gets a deadline error while the flight goes on", "[ai_cache]") {
+  test::RedisFixture f;
+  ResponseCache cache(*f.redis, f.registry, {});
+  const auto key = fresh_key();
+  std::atomic<bool> entered{false};
+  std::atomic<bool> release{false};
+  Produce slow = [&]() -> asio::awaitable<Completion> {
+    entered = true;
+    co_await until([&] { return release.load(); });
+    co_return answer("in the end");
+  };
+  std::atomic<int> other_calls{0};
+  Produce other = [&]() -> asio::awaitable<Completion> {
+    ++other_calls;
+    co_return answer("should not run");
+  };
+
+  auto leader = f.io.spawn(cache.once(key, slow, 10s));
+  REQUIRE(test::eventually([&] { return entered.load(); }));
+  // Its own deadline is much shorter than the leader's: it does not wait for it.
+  try {
+    f.io.block(cache.once(key, other, 50ms));
+    FAIL("the follower returned");
+  } catch (const AiError& e) {
+    CHECK(e.kind() == AiError::Kind::deadline);
+  }
+  CHECK(joined(f.registry, "process") == 1);
+  auto patient = f.io.spawn(cache.once(key, other, 10s));
+  REQUIRE(test::eventually([&] { return joined(f.registry, "process") == 2; }));
+  release = true;
+  const auto led = leader.get();
+  const auto waited = patient.get();
+  CHECK(led.leader);
+  CHECK(led.completion.content == "in the end");
+  CHECK_FALSE(waited.leader);
+  CHECK(waited.completion.content == "in the end");
+  CHECK(other_calls == 0);
+}
+
+TEST_CASE("ai cache: a stored value over max_value_bytes is not parsed, and is deleted", "[ai_cache]") {
+  test::RedisFixture f;
+  ResponseCache cache(*f.redis, f.registry, {.max_value_bytes = 1000});
+  const auto key = fresh_key();
+  // Well-formed, but larger than this instance would ever store (another
+  // instance with a larger limit, or someone else).
+  f.io.block(f.redis->command({"SET", key, encode_cached(answer(std::string(5000, 'x')))}));
+  CHECK_FALSE(f.io.block(cache.get(key)));
+  CHECK(lookups(f.registry, "error") == 1);
+  CHECK_FALSE(exists(f, key));
+  // Within the limit it is read as usual.
+  f.io.block(f.redis->command({"SET", key, encode_cached(answer("short"))}));
+  const auto got = f.io.block(cache.get(key));
+  REQUIRE(got);
+  CHECK(got->content == "short");
+  f.io.block(f.redis->command({"DEL", key}));
+}
+
+TEST_CASE("ai cache: single flight keeps no entry once a flight is over, however it ended", "[ai_cache]") {
+  test::IoThreads io;
+  std::atomic<int> joins{0};
+  SingleFlight<int> flights([&] { ++joins; });
+  using IntProduce = std::function<asio::awaitable<int>()>;
+  std::atomic<bool> release{false};
+  IntProduce slow = [&]() -> asio::awaitable<int> {
+    co_await until([&] { return release.load(); });
+    co_return 7;
+  };
+  IntProduce failing = [&]() -> asio::awaitable<int> {
+    co_await until([&] { return release.load(); });
+    throw std::runtime_error("upstream failed");
+  };
+  IntProduce unused = []() -> asio::awaitable<int> { co_return -1; };
+
+  SECTION("answered") {
+    auto leader = io.spawn(flights.run("k", slow));
+    REQUIRE(test::eventually([&] { return flights.in_flight() == 1; }));
+    auto follower = io.spawn(flights.run("k", unused));
+    REQUIRE(test::eventually([&] { return joins == 1; }));
+    release = true;
+    const auto led = leader.get();
+    const auto got = follower.get();
+    REQUIRE(led);
+    REQUIRE(got);
+    CHECK(led->leader);
+    CHECK(led->value == 7);
+    CHECK_FALSE(got->leader);
+    CHECK(got->value == 7);
+  }
+  SECTION("failed") {
+    auto leader = io.spawn(flights.run("k", failing));
+    REQUIRE(test::eventually([&] { return flights.in_flight() == 1; }));
+    auto follower = io.spawn(flights.run("k", unused));
+    REQUIRE(test::eventually([&] { return joins == 1; }));
+    release = true;
+    CHECK_THROWS_AS(leader.get(), std::runtime_error);
+    CHECK_THROWS_AS(follower.get(), std::runtime_error);
+  }
+  SECTION("a follower out of time") {
+    auto leader = io.spawn(flights.run("k", slow));
+    REQUIRE(test::eventually([&] { return flights.in_flight() == 1; }));
+    const auto gave_up = io.block(flights.run("k", unused, std::chrono::steady_clock::now() + 20ms));
+    CHECK_FALSE(gave_up);
+    CHECK(flights.in_flight() == 1);  // the flight goes on
+    release = true;
+    const auto led = leader.get();
+    REQUIRE(led);
+    CHECK(led->value == 7);
+  }
+  SECTION("the leader cancelled") {
+    auto strand = asio::make_strand(io.executor());
+    asio::cancellation_signal cancel;
+    auto leader =
+        asio::co_spawn(strand, flights.run("k", slow), asio::bind_cancellation_slot(cancel.slot(), asio::use_future));
+    REQUIRE(test::eventually([&] { return flights.in_flight() == 1; }));
+    asio::post(strand, [&] { cancel.emit(asio::cancellation_type::terminal); });
+    CHECK_THROWS_AS(leader.get(), boost::system::system_error);
+  }
+  CHECK(flights.in_flight() == 0);
 }
