@@ -9,15 +9,16 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <deque>
+#include <exception>
 #include <limits>
 #include <mutex>
 #include <set>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "ai_router/usage_partitions.hpp"
 #include "huntaze/core/log.hpp"
+#include "huntaze/core/strings.hpp"
 #include "huntaze/core/uuid.hpp"
 
 namespace huntaze::ai_router {
@@ -37,6 +38,11 @@ constexpr auto kMaxRetryPause = 30s;
 // would create partitions nobody drops for years.
 constexpr auto kMaxMonthsAhead = std::chrono::months(12);
 constexpr size_t kMaxText = 200;  // bytes per text field; the columns hold names and ids
+// Times outside [kEarliest, kLatest) are a caller bug (a default or max
+// time_point): PostgreSQL refuses the extreme ones with a data exception,
+// which would cost the whole batch, so record() turns them away.
+constexpr SysTime kEarliest{std::chrono::sys_days{std::chrono::year{1970} / 1 / 1}};
+constexpr SysTime kLatest{std::chrono::sys_days{std::chrono::year{9999} / 1 / 1}};
 
 // Times in parallel arrays as µs since the epoch: the db layer binds
 // bigint[] but not timestamptz[]. Booleans travel as 0/1 for the same
@@ -63,31 +69,7 @@ constexpr int64_t kInt16Max = std::numeric_limits<int16_t>::max();
 void clean_text(std::string& s) {
   bool plain = s.size() <= kMaxText;
   for (size_t i = 0; plain && i < s.size(); ++i) plain = s[i] > 0;  // ASCII without NUL (char may be signed)
-  if (plain) return;
-  std::string out;
-  out.reserve(std::min(s.size(), kMaxText));
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    bool valid = len > 0 && i + len <= s.size();
-    for (size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (valid && len == 2) valid = c >= 0xC2;
-    if (valid && len == 3) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
-    }
-    if (valid && len == 4) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      valid = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
-    }
-    const std::string_view piece =
-        !valid ? std::string_view("\xEF\xBF\xBD") : c == 0 ? std::string_view("?") : std::string_view(s).substr(i, len);
-    if (out.size() + piece.size() > kMaxText) break;
-    out += piece;
-    i += valid ? len : 1;
-  }
-  s = std::move(out);
+  if (!plain) s = clean_utf8(s, kMaxText);
 }
 
 // At most one log line per minute for a given kind of trouble, from any thread.
@@ -105,24 +87,22 @@ class RateLimit {
   std::atomic<int64_t> last_{kNever};
 };
 
-std::string sqlstate_of(const std::exception_ptr& e) {
+// A failed write as the log reports it: the SQLSTATE ("" when the server did
+// not report the failure) and the message.
+struct Failure {
+  std::string sqlstate, message;
+};
+
+Failure describe(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
   } catch (const db::DbError& err) {
-    return err.sqlstate();
-  } catch (...) {
-  }
-  return {};
-}
-
-std::string message_of(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
+    return {err.sqlstate(), err.what()};
   } catch (const std::exception& err) {
-    return err.what();
+    return {"", err.what()};
   } catch (...) {
   }
-  return "unknown error";
+  return {"", "unknown error"};
 }
 
 }  // namespace
@@ -178,11 +158,14 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
 
   void record(UsageRecord r) {
     for (auto* s : {&r.task, &r.deployment, &r.model, &r.outcome, &r.request_id}) clean_text(*s);
-    if (!r.workspace.empty() && !Uuid::parse(r.workspace)) {
+    const char* invalid = !r.workspace.empty() && !Uuid::parse(r.workspace) ? "workspace is not a UUID"
+                          : r.at < kEarliest || r.at >= kLatest                ? "time out of range"
+                                                                               : nullptr;
+    if (invalid) {
       dropped.inc();
       if (rejected_warning.allow())
-        log::warn("ai usage row dropped: workspace is not a UUID (logged once a minute at most)",
-                  {{"task", r.task}, {"request_id", r.request_id}});
+        log::warn("ai usage row dropped (logged once a minute at most)",
+                  {{"reason", invalid}, {"task", r.task}, {"request_id", r.request_id}});
       return;
     }
     size_t size = 0;
@@ -312,7 +295,7 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
     } catch (...) {
       failure = std::current_exception();
     }
-    if (failure && sqlstate_of(failure) == "23514") {
+    if (failure && describe(failure).sqlstate == "23514") {
       failure = nullptr;
       try {
         co_await create_partitions(rows);
@@ -326,18 +309,17 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
       co_return nullptr;
     }
     failures.inc();
-    const std::string state = sqlstate_of(failure);
-    const std::string message = message_of(failure);
-    if (state.starts_with("22")) {
+    const Failure why = describe(failure);
+    if (why.sqlstate.starts_with("22")) {
       // A data exception does not go away by retrying; keeping the batch
       // would block every row behind it.
       dropped.inc(static_cast<double>(rows.size()));
       log::error("ai usage batch dropped: the database rejected its data",
-                 {{"rows", rows.size()}, {"sqlstate", state}, {"error", message}});
+                 {{"rows", rows.size()}, {"sqlstate", why.sqlstate}, {"error", why.message}});
       rows.clear();
     } else {
       log::warn("ai usage batch write failed; rows kept for a retry",
-                {{"rows", rows.size()}, {"sqlstate", state}, {"error", message}});
+                {{"rows", rows.size()}, {"sqlstate", why.sqlstate}, {"error", why.message}});
       put_back(rows);
     }
     co_return failure;
@@ -384,7 +366,7 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
     running = true;
     loop_alive = true;
     asio::co_spawn(strand, run(), [self = shared_from_this()](std::exception_ptr e) {
-      if (e) log::error("ai usage loop failed", {{"error", message_of(e)}});
+      if (e) log::error("ai usage loop failed", {{"error", describe(e).message}});
       asio::post(self->strand, [self] {
         self->running = false;
         self->loop_alive = false;
@@ -401,7 +383,7 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
     const size_t waiting = pending();
     auto failure = co_await write_all();
     if (failure)
-      log::error("ai usage rows not written at shutdown", {{"rows", pending()}, {"error", message_of(failure)}});
+      log::error("ai usage rows not written at shutdown", {{"rows", pending()}, {"error", describe(failure).message}});
     else if (waiting > 0)
       log::info("ai usage log flushed at shutdown", {{"rows", waiting}});
   }

@@ -55,8 +55,9 @@ class UsageLog {
   UsageLog& operator=(const UsageLog&) = delete;
 
   // Queues one row. Never blocks on I/O, never throws. A workspace that is
-  // neither "" (platform) nor a UUID is rejected: counted as dropped, with a
-  // warning at most once a minute. Text fields are cut to a sane length and
+  // neither "" (platform) nor a UUID, or a time before 1970 or from year
+  // 9999 on, is rejected: counted as dropped, with a warning at most once a
+  // minute. Text fields are cut to a sane length and
   // cleaned to valid UTF-8 without NUL, so one odd row cannot poison a batch.
   void record(UsageRecord record) noexcept;
 

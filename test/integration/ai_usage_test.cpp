@@ -213,6 +213,30 @@ TEST_CASE("stop() writes what is still pending", "[ai_usage]") {
   CHECK(u.rows() == 3);
 }
 
+TEST_CASE("a full batch is written without waiting for the tick", "[ai_usage]") {
+  Usage u(small(10, 1h));  // the loop will not tick during the test
+  u.start();
+  for (int i = 0; i < 10; ++i) u.log->record(usage(kNow, kWsA, "x", "m", i, 0, 0));
+  // No flush(): the tenth row wakes the loop.
+  CHECK(test::eventually([&] { return u.rows() == 10; }));
+  u.stop();
+  CHECK(u.written() == 10);
+}
+
+TEST_CASE("the loop keeps the rows of a failed write and writes them on a later pass", "[ai_usage]") {
+  Usage u(small(500, 10ms));
+  test::admin_exec(u.f.url, "ALTER TABLE ai.usage RENAME TO usage_away");
+  u.start();
+  for (int i = 0; i < 5; ++i) u.log->record(usage(kNow, kWsA, "x", "m", i, 0, 100));
+  REQUIRE(test::eventually([&] { return u.failures() >= 1; }));
+  test::admin_exec(u.f.url, "ALTER TABLE ai.usage_away RENAME TO usage");
+  CHECK(test::eventually([&] { return u.rows() == 5; }));
+  u.stop();
+  CHECK(u.scalar("SELECT sum(cost_micros) FROM ai.usage") == 500);
+  CHECK(u.written() == 5);
+  CHECK(u.dropped() == 0);
+}
+
 TEST_CASE("beyond max_pending new rows are dropped and counted", "[ai_usage]") {
   auto config = small();
   config.max_pending = 10;
@@ -251,6 +275,24 @@ TEST_CASE("text PostgreSQL would reject is cleaned, so the batch is written", "[
   CHECK(u.scalar("SELECT length(request_id) FROM ai.usage WHERE input_tokens = 1") == 200);
   CHECK(test::admin_scalar(u.f.url, "SELECT task FROM ai.usage WHERE input_tokens = 1") == "bad?task");
   CHECK(u.dropped() == 0);
+}
+
+TEST_CASE("a row with an impossible time is dropped alone, not with its batch", "[ai_usage]") {
+  Usage u;
+  // PostgreSQL cannot store these two: turned away by record().
+  u.log->record(usage(SysTime::max(), kWsA, "x", "m", 1, 0, 0));
+  u.log->record(usage(SysTime::min(), kWsA, "x", "m", 2, 0, 0));
+  CHECK(u.log->pending() == 0);
+  CHECK(u.dropped() == 2);
+  // Storable but absurdly far ahead: dropped when its partition is missing.
+  u.log->record(usage(at("2100-01-01T00:00:00Z"), kWsA, "x", "m", 3, 0, 0));
+  u.log->record(usage(kNow, kWsA, "x", "m", 4, 0, 0));
+  u.flush();
+  CHECK(u.rows() == 1);
+  CHECK(u.scalar("SELECT input_tokens FROM ai.usage") == 4);
+  CHECK(u.dropped() == 3);
+  CHECK(u.failures() == 0);
+  CHECK_FALSE(u.partitions().contains("usage_210001"));
 }
 
 TEST_CASE("a failed write keeps its rows and a later flush writes them", "[ai_usage]") {

@@ -13,12 +13,12 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <future>
-#include <thread>
 
 #include "http/curl_client.hpp"
 #include "huntaze/http/client.hpp"
 #include "support/child_process.hpp"
 #include "support/fake_openai.hpp"
+#include "support/harness.hpp"
 #include "support/io_threads.hpp"
 
 using namespace huntaze;
@@ -54,8 +54,18 @@ std::vector<std::string> sse_events(const std::string& stream) {
 
 // Waits (bounded) until the server has received `n` requests.
 void await_requests(const FakeOpenAi& ai, size_t n) {
-  for (int i = 0; i < 1000 && ai.request_count() < n; ++i) std::this_thread::sleep_for(10ms);
-  REQUIRE(ai.request_count() >= n);
+  REQUIRE(test::eventually([&] { return ai.request_count() >= n; }));
+}
+
+// The kind of HttpClientError a call ends with; fails the test when it succeeds.
+Kind failure_of(std::future<ClientResponse>& call) {
+  try {
+    auto res = call.get();
+    FAIL("expected an HttpClientError, got status " << res.status);
+  } catch (const http::HttpClientError& e) {
+    return e.kind();
+  }
+  return Kind::other;
 }
 
 struct Fixture {
@@ -84,13 +94,8 @@ struct Fixture {
 
   // The kind of HttpClientError the request ends with; fails the test when it succeeds.
   Kind error_of(ClientRequest r) {
-    try {
-      auto res = send(std::move(r));
-      FAIL("expected an HttpClientError, got status " << res.status);
-    } catch (const http::HttpClientError& e) {
-      return e.kind();
-    }
-    return Kind::other;
+    auto call = io.spawn(client->send(std::move(r)));
+    return failure_of(call);
   }
 
   double connections_opened() {
@@ -403,12 +408,7 @@ TEST_CASE("a stalled request times out without holding up others", "[fake_openai
   auto stalled = f.io.spawn(f.client->send(std::move(stalled_request)));
   await_requests(*f.ai, 1);
   CHECK(f.post(kChat, "{}").status == 200);  // while the stall holds its connection
-  try {
-    stalled.get();
-    FAIL("the stalled request got an answer");
-  } catch (const http::HttpClientError& e) {
-    CHECK(e.kind() == Kind::timeout);
-  }
+  CHECK(failure_of(stalled) == Kind::timeout);
 }
 
 TEST_CASE("destroying the server closes stalled connections", "[fake_openai]") {
@@ -419,21 +419,26 @@ TEST_CASE("destroying the server closes stalled connections", "[fake_openai]") {
   auto stalled = f.io.spawn(f.client->send(std::move(stalled_request)));
   await_requests(*f.ai, 1);
   f.ai.reset();
-  try {
-    stalled.get();
-    FAIL("the stalled request got an answer");
-  } catch (const http::HttpClientError& e) {
-    CHECK(e.kind() == Kind::connect);  // closed by the server, not timed out
-  }
+  CHECK(failure_of(stalled) == Kind::connect);  // closed by the server, not timed out
 }
 
 TEST_CASE("delay holds the reply back, without holding up others", "[fake_openai]") {
-  Fixture f;
-  SECTION("a delayed reply arrives late") {
-    f.ai->script(kChat, FakeReply{.body = FakeOpenAi::completion("late"), .delay = 300ms});
+  Fixture f;  // one server thread
+  SECTION("a delayed reply arrives whole") {
+    f.ai->script(kChat, FakeReply{.body = FakeOpenAi::completion("late"), .delay = 50ms});
     auto res = f.post(kChat, "{}");
     CHECK(res.status == 200);
-    CHECK(res.time_to_first_byte >= 300ms);
+    CHECK(json::parse(res.body).at("choices").at(0).at("message").at("content") == "late");
+  }
+  SECTION("not a byte goes out before the delay is over, and others are answered meanwhile") {
+    // Far longer than the test: the server's end, not the delay, ends it.
+    f.ai->script(kChat, FakeReply{.body = "{}", .delay = 1h});
+    RawConnection conn(f.ai->port());
+    conn.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    await_requests(*f.ai, 1);
+    CHECK(f.post(kChat, "{}").status == 200);  // the one server thread is not waiting out the delay
+    f.ai.reset();
+    CHECK(conn.closed_by_server());  // nothing of the delayed reply came before the close
   }
   SECTION("a long delay trips the client's timeout while others are answered") {
     f.ai->script(kChat, FakeReply{.body = "{}", .delay = 30s});
@@ -442,32 +447,42 @@ TEST_CASE("delay holds the reply back, without holding up others", "[fake_openai
     auto slow = f.io.spawn(f.client->send(std::move(slow_request)));
     await_requests(*f.ai, 1);
     CHECK(f.post(kChat, "{}").status == 200);
-    try {
-      slow.get();
-      FAIL("the delayed request was answered early");
-    } catch (const http::HttpClientError& e) {
-      CHECK(e.kind() == Kind::timeout);
-    }
+    CHECK(failure_of(slow) == Kind::timeout);
   }
 }
 
 TEST_CASE("event_gap sends SSE events separately", "[fake_openai]") {
-  Fixture f;
-  FakeReply r;
-  r.sse_data = {"1", "2", "3"};
-  r.event_gap = 100ms;
-  f.ai->script(kChat, r);
-  auto pieces = std::make_shared<std::vector<std::string>>();
-  auto req = f.request(kChat, "{}");
-  req.on_chunk = [pieces](std::string_view chunk) { pieces->emplace_back(chunk); };
-  const auto start = std::chrono::steady_clock::now();
-  auto res = f.send(std::move(req));
-  CHECK(std::chrono::steady_clock::now() - start >= 300ms);  // three gaps, the last before [DONE]
-  CHECK(res.status == 200);
-  std::string all;
-  for (const auto& p : *pieces) all += p;
-  CHECK(sse_events(all) == std::vector<std::string>{"1", "2", "3", "[DONE]"});
-  CHECK(pieces->size() >= 4);
+  Fixture f;  // one server thread
+  SECTION("the whole stream arrives, one event at a time") {
+    FakeReply r;
+    r.sse_data = {"1", "2", "3"};
+    r.event_gap = 20ms;
+    f.ai->script(kChat, r);
+    auto pieces = std::make_shared<std::vector<std::string>>();
+    auto req = f.request(kChat, "{}");
+    req.on_chunk = [pieces](std::string_view chunk) { pieces->emplace_back(chunk); };
+    auto res = f.send(std::move(req));
+    CHECK(res.status == 200);
+    std::string all;
+    for (const auto& p : *pieces) all += p;
+    CHECK(sse_events(all) == std::vector<std::string>{"1", "2", "3", "[DONE]"});
+    CHECK(pieces->size() >= 4);
+  }
+  SECTION("the next event waits for its gap, and others are answered meanwhile") {
+    FakeReply r;
+    r.sse_data = {"1", "2"};
+    r.event_gap = 1h;  // far longer than the test: the server's end, not the gap, ends it
+    f.ai->script(kChat, r);
+    RawConnection conn(f.ai->port());
+    conn.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    const std::string first = conn.read_until("data: 1\n\n");
+    CHECK(first.starts_with("HTTP/1.1 200 OK\r\n"));
+    CHECK(first.find("Transfer-Encoding: chunked\r\n") != std::string::npos);
+    CHECK(f.post(kChat, "{}").status == 200);  // the one server thread is not waiting out the gap
+    f.ai.reset();
+    CHECK(conn.read_until("\r\n") == "\r\n");  // the end of the first event's chunk
+    CHECK(conn.closed_by_server());               // and nothing after it
+  }
 }
 
 TEST_CASE("50 concurrent requests are all answered", "[fake_openai]") {

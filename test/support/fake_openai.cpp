@@ -387,28 +387,23 @@ struct FakeOpenAi::Impl {
     }
 
     // SSE: without gaps the whole stream goes out in one write (the chunks
-    // stay separate on the wire); with gaps, one write per event.
+    // stay separate on the wire); with gaps, one write per event. A reset
+    // comes right after the scripted events, before any [DONE].
     const bool gaps = reply.event_gap.count() > 0;
-    for (size_t i = 0; i < reply.sse_data.size(); ++i) {
+    const bool done = !reset_after && !reply.omit_done;
+    const size_t events = reply.sse_data.size() + (done ? 1 : 0);
+    for (size_t i = 0; i < events; ++i) {
       if (gaps && i > 0) {
         if (!co_await conn.write(out)) co_return false;
         out.clear();
         if (!co_await conn.wait(reply.event_gap)) co_return false;
       }
-      out += event_chunk(reply.sse_data[i]);
+      out += event_chunk(i < reply.sse_data.size() ? std::string_view(reply.sse_data[i]) : "[DONE]");
     }
     if (reset_after) {
       if (co_await conn.write(out)) co_await conn.drain();
       conn.reset();
       co_return false;
-    }
-    if (!reply.omit_done) {
-      if (gaps) {
-        if (!co_await conn.write(out)) co_return false;
-        out.clear();
-        if (!co_await conn.wait(reply.event_gap)) co_return false;
-      }
-      out += event_chunk("[DONE]");
     }
     out += kLastChunk;
     co_return co_await conn.write(out);
