@@ -10,6 +10,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "ai_router/api_routes.hpp"
+#include "ai_router/budget_events.hpp"
 #include "ai_router/budgets.hpp"
 #include "ai_router/make_router.hpp"
 #include "ai_router/response_cache.hpp"
@@ -84,6 +85,7 @@ struct App::Impl {
   std::unique_ptr<ai_router::ResponseCache> ai_cache;
   std::unique_ptr<ai_router::UsageLog> ai_usage;
   std::unique_ptr<ai_router::Budgets> ai_budgets;
+  std::unique_ptr<ai_router::BudgetAlertPublisher> budget_alerts;
   std::unique_ptr<ai_router::Router> ai_router;
 
   http::Router router;
@@ -120,6 +122,8 @@ struct App::Impl {
     ai_router::register_usage_jobs(job_registry, *database, clock, config.ai.usage);
     ai_router::register_budget_jobs(job_registry, *ai_budgets);
     job_queue = jobs::make_pg_job_queue(job_registry, clock, metrics);
+    budget_alerts = std::make_unique<ai_router::BudgetAlertPublisher>(ioc.get_executor(), *database, *job_queue, clock);
+    ai_budgets->on_alert(budget_alerts->callback());
     cron = std::make_unique<cron::Cron>(*database, *job_queue, clock, config.cron);
     register_product_schedules(*cron, job_registry);
     cron->check_overrides();
@@ -142,12 +146,6 @@ struct App::Impl {
     ai_cache = std::make_unique<ai_router::ResponseCache>(*redis, metrics, cache_config);
     ai_usage = std::make_unique<ai_router::UsageLog>(ioc.get_executor(), *database, clock, metrics, config.ai.usage);
     ai_budgets = std::make_unique<ai_router::Budgets>(*redis, *database, clock, metrics, config.ai.budgets);
-    ai_budgets->on_alert([](const std::string& workspace, int percent, int64_t spent, int64_t budget) {
-      log::warn("AI budget threshold reached", {{"workspace", workspace.empty() ? "platform" : workspace},
-                                                {"percent", percent},
-                                                {"spent_microdollars", spent},
-                                                {"budget_microdollars", budget}});
-    });
     ai_router::RouterDeps deps{*http_client, clock,           metrics, ai_cache.get(), ai_usage.get(),
                                nullptr,      ai_budgets.get()};
     ai_router = ai_router::make_router(deps, config.ai.catalog, config.ai.router);
@@ -190,6 +188,7 @@ struct App::Impl {
       co_await server->shutdown(config.server.shutdown_grace);
     else if (worker)
       co_await worker->stop(config.server.shutdown_grace);
+    if (budget_alerts) co_await budget_alerts->drain();
     if (ai_usage) co_await ai_usage->stop();  // the last usage rows, before the pool closes
     if (database) database->close();
     if (redis) redis->close();

@@ -14,11 +14,14 @@
 #include <tuple>
 #include <vector>
 
+#include "ai_router/budget_events.hpp"
 #include "ai_router/budgets.hpp"
 #include "ai_router/usage_partitions.hpp"
 #include "db_fixture.hpp"
 #include "huntaze/core/uuid.hpp"
+#include "huntaze/jobs/job_queue.hpp"
 #include "huntaze/jobs/registry.hpp"
+#include "jobs/pg_job_queue.hpp"
 #include "redis_fixture.hpp"
 
 using namespace huntaze;
@@ -441,4 +444,46 @@ TEST_CASE("ai budgets: while Redis is down admit and charge work in process and 
   REQUIRE(env.admit(b) == Budgets::Admission::ok);
   REQUIRE(env.spent(a) == 0);
   REQUIRE(env.counter("huntaze_ai_budget_fallback_total") == fallbacks);
+}
+
+TEST_CASE("ai budgets: alerts are published as ai.budget_threshold events for subscribers", "[ai_budgets]") {
+  BudgetConfig c;
+  c.workspace_monthly_micros = 1000;
+  c.platform_monthly_micros = 100000;
+  Env env(c);
+  jobs::JobRegistry kinds;
+  kinds.subscribe({.name = "budget-mail", .topic = "ai", .filter = {.types = {"ai.budget_threshold"}},
+                   .handler = [](jobs::JobContext&) -> asio::awaitable<void> { co_return; }});
+  auto queue = jobs::make_pg_job_queue(kinds, env.clock, env.registry);
+  ai_router::BudgetAlertPublisher publisher(env.db.io.executor(), *env.db.db, *queue, env.clock);
+  env.budgets->on_alert(publisher.callback());
+
+  const auto a = workspace();
+  env.charge(a, 850);  // 85%
+  auto events = [&] {
+    return std::stoi(test::admin_scalar(env.db.url, "SELECT count(*) FROM jobs.jobs WHERE kind = 'event:budget-mail'"));
+  };
+  REQUIRE(test::eventually([&] { return events() == 1; }));
+  const auto payload = boost::json::parse(
+      test::admin_scalar(env.db.url, "SELECT payload::text FROM jobs.jobs WHERE kind = 'event:budget-mail'"));
+  CHECK(payload.at("topic") == "ai");
+  CHECK(payload.at("type") == "ai.budget_threshold");
+  const auto& data = payload.at("data");
+  CHECK(data.at("scope") == "workspace");
+  CHECK(data.at("workspace_id") == a.c_str());
+  CHECK(data.at("percent") == 80);
+  CHECK(data.at("spent_microdollars") == 850);
+  CHECK(data.at("budget_microdollars") == 1000);
+  char month[16];
+  std::snprintf(month, sizeof month, "%04d-%02u", static_cast<int>(env.month.year()),
+                static_cast<unsigned>(env.month.month()));
+  CHECK(data.at("month") == month);
+  CHECK(payload.at("attributes").at("workspace_id") == a.c_str());
+
+  env.charge(a, 10);  // still 86%: no second event
+  env.charge(a, 200);  // 106%: the 100% one
+  REQUIRE(test::eventually([&] { return events() == 2; }));
+  CHECK(test::admin_scalar(env.db.url, "SELECT string_agg(payload->'data'->>'percent', ',' ORDER BY id) FROM "
+                                       "jobs.jobs WHERE kind = 'event:budget-mail'") == "80,100");
+  env.db.io.block(publisher.drain());
 }
