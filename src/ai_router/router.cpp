@@ -9,6 +9,7 @@
 #include "ai_router/budgets.hpp"
 #include "ai_router/cache_key.hpp"
 #include "ai_router/make_router.hpp"
+#include "ai_router/prompt_samples.hpp"
 #include "ai_router/response_cache.hpp"
 #include "ai_router/router_metrics.hpp"
 #include "ai_router/templates.hpp"
@@ -666,6 +667,9 @@ class RouterImpl final : public Router {
       u.cost_micros = c->cost_micros;
       u.cache_hit = c->cache_hit;
       u.time_to_first_token = c->time_to_first_token;
+      if (!c->cache_hit && outcome == "ok" && deps_.usage->sample())
+        u.sample = std::make_shared<const UsageRecord::Sample>(
+            UsageRecord::Sample{sample_request_json(request), c->content});
     } else if (trace.last) {
       u.deployment = trace.last->d.name;
       u.model = trace.last->d.model;

@@ -12,10 +12,12 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "ai_router/prompt_samples.hpp"
 #include "ai_router/usage_partitions.hpp"
 #include "huntaze/core/log.hpp"
 #include "huntaze/core/strings.hpp"
@@ -59,6 +61,13 @@ SELECT 'epoch'::timestamptz + u.at_us * interval '1 microsecond', NULLIF(u.works
               $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[])
        AS u(at_us, workspace, task, deployment, model, input_tokens, output_tokens, cost_micros, latency_us,
             ttft_us, cache_hit, attempts, outcome, request_id))";
+
+constexpr const char* kInsertSamples = R"(
+INSERT INTO ai.prompt_samples (at, workspace_id, task, model, request_id, request, response)
+SELECT 'epoch'::timestamptz + u.at_us * interval '1 microsecond', NULLIF(u.workspace, '')::uuid, u.task, u.model,
+       NULLIF(u.request_id, ''), u.request, u.response
+  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+       AS u(at_us, workspace, task, model, request_id, request, response))";
 
 int64_t clamp(int64_t v, int64_t hi) { return std::clamp<int64_t>(v, 0, hi); }
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
@@ -121,6 +130,11 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
                     .with({})),
         failures(registry.counter("huntaze_ai_usage_write_failures_total", "Failed AI usage batch writes").with({})),
         pending_gauge(registry.gauge("huntaze_ai_usage_pending", "AI usage rows waiting to be written").with({})),
+        samples_written(registry
+                            .counter("huntaze_ai_prompt_samples_total", "Sampled AI prompts by what became of them",
+                                     {"result"})
+                            .with({"written"})),
+        samples_lost(registry.counter("huntaze_ai_prompt_samples_total", "", {"result"}).with({"lost"})),
         tick(strand),
         writer_free(strand, asio::steady_timer::time_point::max()),
         loop_done(strand, asio::steady_timer::time_point::max()) {
@@ -136,6 +150,8 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
   metrics::Counter& dropped;
   metrics::Counter& failures;
   metrics::Gauge& pending_gauge;
+  metrics::Counter& samples_written;
+  metrics::Counter& samples_lost;
 
   mutable std::mutex mutex;
   std::deque<UsageRecord> queue;  // oldest first; guarded by mutex
@@ -258,6 +274,37 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
                       std::move(model), std::move(input), std::move(output), std::move(cost), std::move(latency),
                       std::move(ttft), std::move(cache_hit), std::move(attempts), std::move(outcome),
                       std::move(request_id));
+    co_await insert_samples(rows);
+  }
+
+  // The sampled bodies of rows just written. Best effort: the usage rows are
+  // in, so a failure here loses the samples rather than writing the rows twice.
+  asio::awaitable<void> insert_samples(const std::vector<UsageRecord>& rows) {
+    std::vector<int64_t> at;
+    std::vector<std::string> workspace, task, model, request_id, request, response;
+    for (const auto& r : rows) {
+      if (!r.sample) continue;
+      at.push_back(r.at.time_since_epoch().count());
+      workspace.push_back(r.workspace);
+      task.push_back(r.task);
+      model.push_back(r.model);
+      request_id.push_back(r.request_id);
+      request.push_back(clean_utf8(r.sample->request, kMaxSampleRequestBytes));
+      response.push_back(clean_utf8(r.sample->response, kMaxSampleResponseBytes));
+    }
+    if (at.empty()) co_return;
+    const size_t n = at.size();
+    std::exception_ptr failure;
+    try {
+      co_await db.query(kInsertSamples, std::move(at), std::move(workspace), std::move(task), std::move(model),
+                        std::move(request_id), std::move(request), std::move(response));
+      samples_written.inc(static_cast<double>(n));
+      co_return;
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    samples_lost.inc(static_cast<double>(n));
+    log::warn("ai prompt samples lost", {{"samples", n}, {"error", describe(failure).message}});
   }
 
   // An insert found no partition for some row. Rows of months already past
@@ -404,6 +451,14 @@ UsageLog::~UsageLog() {
       impl->tick.cancel();
     });
   }
+}
+
+bool UsageLog::sample() noexcept {
+  const double rate = impl_->config.sample_rate;
+  if (rate <= 0) return false;
+  if (rate >= 1) return true;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0, 1)(rng) < rate;
 }
 
 void UsageLog::record(UsageRecord record) noexcept {

@@ -43,6 +43,8 @@ struct UsageLogConfig {
   std::chrono::milliseconds flush_every{1000};    // a recorded row waits at most this long
   size_t max_pending = 100'000;                   // beyond this, new rows are dropped (counted)
   std::chrono::hours retention{24 * 400};         // partitions wholly older than this are dropped
+  double sample_rate = 0;                         // fraction of answered calls whose bodies are kept
+  std::chrono::hours sample_retention{24 * 7};    // how long sampled bodies are kept
 };
 
 class UsageLog {
@@ -60,6 +62,10 @@ class UsageLog {
   // minute. Text fields are cut to a sane length and
   // cleaned to valid UTF-8 without NUL, so one odd row cannot poison a batch.
   void record(UsageRecord record) noexcept;
+
+  // Whether to keep this call's prompt and answer: true for a
+  // config.sample_rate fraction of calls, drawn at random.
+  bool sample() noexcept;
 
   // Starts the background flush loop.
   boost::asio::awaitable<void> start();

@@ -1,5 +1,7 @@
 #include "ai_router/usage_partitions.hpp"
 
+#include "ai_router/prompt_samples.hpp"
+
 #include <cstdio>
 #include <optional>
 #include <set>
@@ -148,6 +150,12 @@ void register_usage_jobs(jobs::JobRegistry& registry, db::Database& db, const Cl
       kUsagePartitionsKind,
       [&db, &clock, retention = config.retention](jobs::JobContext&) -> asio::awaitable<void> {
         co_await maintain_usage_partitions(db, clock.now(), retention);
+      },
+      jobs::KindOptions{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 5}});
+  registry.add(
+      kPromptSamplesPruneKind,
+      [&db, &clock, retention = config.sample_retention](jobs::JobContext&) -> asio::awaitable<void> {
+        co_await prune_prompt_samples(db, clock.now(), retention);
       },
       jobs::KindOptions{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 5}});
 }

@@ -44,8 +44,9 @@ bool usage_month_expired(std::chrono::year_month month, SysTime now, std::chrono
 
 inline constexpr const char* kUsagePartitionsKind = "ai.usage_partitions";
 
-// Registers the job kind (queue "default") that runs maintain_usage_partitions
-// with clock.now() and config.retention. db and clock must outlive the
+// Registers the job kinds (queue "default") that run maintain_usage_partitions
+// with clock.now() and config.retention, and prune_prompt_samples
+// (kPromptSamplesPruneKind) with config.sample_retention. db and clock must outlive the
 // registry's use. Scheduling it (daily is plenty: two months are always
 // ahead) is the caller's business.
 void register_usage_jobs(jobs::JobRegistry& registry, db::Database& db, const Clock& clock,

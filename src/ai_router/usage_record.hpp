@@ -1,9 +1,10 @@
 // One upstream call (or cache hit) as the usage log stores it: a compact row,
-// no prompt or answer bodies.
+// no prompt or answer bodies unless the call was sampled (prompt_samples.hpp).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "huntaze/core/clock.hpp"
@@ -25,6 +26,14 @@ struct UsageRecord {
   int attempts = 0;
   std::string outcome;  // ok | cache_hit | one of AiError::Kind's names
   std::string request_id;
+
+  // Only for a sampled call (UsageLog::sample() said yes): what was asked and
+  // answered, stored in ai.prompt_samples with this row.
+  struct Sample {
+    std::string request;   // sample_request_json()
+    std::string response;  // the answer's text
+  };
+  std::shared_ptr<const Sample> sample;
 };
 
 }  // namespace huntaze::ai_router

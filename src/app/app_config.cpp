@@ -30,6 +30,9 @@ AiConfig parse_ai_config(config::Node ai) {
   c.usage.max_pending = usage.get_int("max_pending", static_cast<int64_t>(c.usage.max_pending), 100, 10'000'000);
   c.usage.retention = std::chrono::duration_cast<std::chrono::hours>(usage.get_duration(
       "retention", c.usage.retention, std::chrono::hours(24 * 31), std::chrono::hours(24 * 3650)));
+  c.usage.sample_rate = usage.get_double("sample_rate", c.usage.sample_rate, 0, 1);
+  c.usage.sample_retention = std::chrono::duration_cast<std::chrono::hours>(usage.get_duration(
+      "sample_retention", c.usage.sample_retention, std::chrono::hours(1), std::chrono::hours(24 * 90)));
   usage.finish();
   auto budgets = ai.section("budgets");
   auto usd = [&](const char* key) {

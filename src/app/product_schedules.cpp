@@ -2,6 +2,7 @@
 
 #include "huntaze/core/log.hpp"
 #include "ai_router/budgets.hpp"
+#include "ai_router/prompt_samples.hpp"
 #include "ai_router/usage_partitions.hpp"
 #include "jobs/maintenance.hpp"
 
@@ -22,6 +23,7 @@ constexpr ProductSchedule kSchedules[] = {
     {"billing.monthly", "@monthly", "content"}, {"insights.daily", "@daily", "analytics"},
     {"events.dispatch", "*/5 * * * *", "events"}, {jobs::kPruneKind, "*/10 * * * *", "jobs"},
     {ai_router::kUsagePartitionsKind, "17 3 * * *", "ai_router"},
+    {ai_router::kPromptSamplesPruneKind, "27 3 * * *", "ai_router"},
     {ai_router::kBudgetReconcileKind, "7 * * * *", "ai_router"},
 };
 

@@ -23,11 +23,12 @@ const std::string kWorkspaceA = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
 const std::string kWorkspaceB = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c";
 
 struct ApiFixture {
-  ApiFixture() {
+  explicit ApiFixture(double sample_rate = 0) {
     rf.catalog.deployments = {test::ait::deployment(rf.fake, "primary", "primary"), test::ait::templates_deployment()};
     rf.catalog.routes = {{"generate", {"primary", "templates"}}};
     ai_router::UsageLogConfig usage_config;
     usage_config.flush_every = 10ms;
+    usage_config.sample_rate = sample_rate;
     usage = std::make_unique<ai_router::UsageLog>(rf.io.executor(), *dbf.db, rf.clock, rf.registry, usage_config);
     rf.io.block(usage->start());
     rf.start(nullptr, usage.get());
@@ -216,4 +217,34 @@ TEST_CASE("ai api: models lists tasks, aliases and deployment health", "[ai_api]
   for (const auto& d : body.at("deployments").as_array())
     primary_closed = primary_closed || (d.at("name") == "primary" && d.at("breaker") == "closed");
   CHECK(primary_closed);
+}
+
+TEST_CASE("ai api: sampled calls keep prompt and answer next to their usage row; unsampled ones keep neither",
+          "[ai_api]") {
+  auto scalar = [](ApiFixture& f, const std::string& sql) { return test::admin_scalar(f.dbf.url, sql); };
+  SECTION("sample_rate 1") {
+    ApiFixture f(1.0);
+    f.rf.fake.script("/models/chat/completions", FakeReply{.body = FakeOpenAi::completion("Hello, friend", 40, 4)});
+    REQUIRE(f.post(chat("hi there"), {{"x-huntaze-workspace", kWorkspaceA}, {"x-request-id", "req-sampled"}}).status ==
+            200);
+    f.rf.io.block(f.usage->flush());
+    REQUIRE(scalar(f, "SELECT count(*) FROM ai.prompt_samples") == "1");
+    CHECK(scalar(f, "SELECT response FROM ai.prompt_samples") == "Hello, friend");
+    CHECK(scalar(f, "SELECT workspace_id FROM ai.prompt_samples") == kWorkspaceA);
+    // The same call as its usage row, by request id (the model as the upstream named it).
+    CHECK(scalar(f, "SELECT count(*) FROM ai.prompt_samples s JOIN ai.usage u USING (request_id) "
+                    "WHERE s.model = u.model AND s.task = u.task AND s.at = u.at") == "1");
+    const auto request = json::parse(scalar(f, "SELECT request FROM ai.prompt_samples")).as_object();
+    CHECK(request.at("task") == "generate");
+    CHECK(request.at("messages").as_array().at(1).at("content") == "hi there");
+    CHECK(request.at("temperature").as_double() == 0.5);
+  }
+  SECTION("sample_rate 0") {
+    ApiFixture f;
+    f.rf.fake.script("/models/chat/completions", FakeReply{.body = FakeOpenAi::completion("Hello, friend", 40, 4)});
+    REQUIRE(f.post(chat("hi there"), {{"x-huntaze-workspace", kWorkspaceA}}).status == 200);
+    f.rf.io.block(f.usage->flush());
+    CHECK(scalar(f, "SELECT count(*) FROM ai.usage") == "1");
+    CHECK(scalar(f, "SELECT count(*) FROM ai.prompt_samples") == "0");
+  }
 }

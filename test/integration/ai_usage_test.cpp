@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "ai_router/prompt_samples.hpp"
 #include "ai_router/usage_log.hpp"
 #include "ai_router/usage_partitions.hpp"
 #include "ai_router/usage_query.hpp"
@@ -507,6 +508,7 @@ TEST_CASE("the partitions job kind is registered on the default queue", "[ai_usa
   const auto* kind = registry.find(ai_router::kUsagePartitionsKind);
   REQUIRE(kind != nullptr);
   CHECK(kind->queue == "default");
+  CHECK(registry.find(ai_router::kPromptSamplesPruneKind) != nullptr);
 
   // Its handler maintains the partitions at the clock's time.
   struct Context final : jobs::JobContext {
@@ -525,4 +527,45 @@ TEST_CASE("the partitions job kind is registered on the default queue", "[ai_usa
   u.clock.set(at("2032-03-03T00:00:00Z"));
   u.f.block(kind->handler(context));
   CHECK(u.partitions() == std::set<std::string>{"usage_203203", "usage_203204", "usage_203205"});
+}
+
+TEST_CASE("sampled rows write their bodies, cleaned and cut; prune deletes samples past retention", "[ai_usage]") {
+  Usage u;
+  auto sampled = usage(kNow - 9 * 24h, kWsA, "generate", "m", 10, 1, 5);
+  sampled.sample = std::make_shared<const UsageRecord::Sample>(
+      UsageRecord::Sample{R"({"messages":[]})", std::string("bad \xFF byte") + std::string(20'000, 'x')});
+  auto recent = usage(kNow - 1h, kWsB, "generate", "m", 20, 1, 5);
+  recent.sample = std::make_shared<const UsageRecord::Sample>(UsageRecord::Sample{"{}", "fresh"});
+  u.log->record(sampled);
+  u.log->record(recent);
+  u.log->record(usage(kNow, kWsA, "generate", "m", 30, 1, 5));  // not sampled
+  u.flush();
+  CHECK(u.rows() == 3);
+  CHECK(u.scalar("SELECT count(*) FROM ai.prompt_samples") == 2);
+  CHECK(u.scalar("SELECT max(octet_length(response)) FROM ai.prompt_samples") ==
+        static_cast<int64_t>(ai_router::kMaxSampleResponseBytes));
+  CHECK(test::admin_scalar(u.f.url, "SELECT left(response, 10) FROM ai.prompt_samples WHERE request_id = 'req-10'") ==
+        "bad \xEF\xBF\xBD byte");
+  CHECK(u.f.registry.counter("huntaze_ai_prompt_samples_total", "", {"result"}).with({"written"}).value() == 2);
+
+  // Seven days' retention: the nine-day-old sample goes, its usage row stays.
+  CHECK(u.f.block(ai_router::prune_prompt_samples(*u.f.db, kNow, 24h * 7)) == 1);
+  CHECK(test::admin_scalar(u.f.url, "SELECT string_agg(request_id, ',') FROM ai.prompt_samples") == "req-20");
+  CHECK(u.rows() == 3);
+  CHECK(u.f.block(ai_router::prune_prompt_samples(*u.f.db, kNow, 24h * 7)) == 0);
+}
+
+TEST_CASE("sample() follows sample_rate: never at 0, always at 1", "[ai_usage]") {
+  UsageLogConfig never;
+  Usage off(never);
+  UsageLogConfig always;
+  always.sample_rate = 1;
+  Usage on(always);
+  int off_yes = 0, on_yes = 0;
+  for (int i = 0; i < 1000; ++i) {
+    off_yes += off.log->sample() ? 1 : 0;
+    on_yes += on.log->sample() ? 1 : 0;
+  }
+  CHECK(off_yes == 0);
+  CHECK(on_yes == 1000);
 }
