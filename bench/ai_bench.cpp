@@ -1,20 +1,27 @@
-// bench_ai: what the model router adds to a model call, run by bench/ai
+// bench_ai: what the model router adds to a model call, run by bench/ai.sh
 // against a private PostgreSQL (usage log) and Redis (cache). One process:
 // the fake OpenAI upstream (test/support/fake_openai.cpp, instant answers,
 // one thread), huntaze's HTTP server with the real router, cache and usage
 // log (two I/O threads, as one instance runs), and a load generator (one
 // thread) with keep-alive connections.
 //
+//   0. machine    how late a thread sleeping 1 ms wakes up: the host's own noise
+//   then --rounds rounds of --seconds each, interleaved so that the host's
+//   noisy moments fall on every path alike:
 //   1. direct     POST the fake upstream's /models/chat/completions at --rate
 //   2. routed     POST /api/v1/ai/chat/completions at --rate, Cache-Control: no-store
 //                 (every request goes upstream: parse, route, call, answer, usage row)
 //   3. cache_hit  the same request at --rate, answered from Redis
+//   then
 //   4. max        routed requests as fast as --connections closed-loop clients go
 //
 // Latency is measured from each request's scheduled send time (no coordinated
-// omission). The overhead is routed minus direct at the same rate.
+// omission). The overhead is routed minus direct at the same rate. "inside"
+// lines split the server's share (headers read to response ready) and the
+// Redis round trip from the histograms huntaze exports.
 //
-//   bench_ai --db <url> --redis-port <port> [--rate 1000] [--seconds 10] [--connections 32]
+//   bench_ai --db <url> --redis-port <port> [--rate 1000] [--seconds 2] [--rounds 5]
+//            [--connections 32] [--usage 0|1]
 //
 // Prints a summary, then one `BENCH <name> <value> <unit>` line per figure.
 #include <algorithm>
@@ -55,7 +62,7 @@ using Steady = std::chrono::steady_clock;
 struct Options {
   std::string db_url;
   int redis_port = 0;
-  std::map<std::string, int> n{{"rate", 1000}, {"seconds", 10}, {"connections", 32}};
+  std::map<std::string, int> n{{"rate", 1000}, {"seconds", 2}, {"rounds", 5}, {"connections", 32}, {"usage", 1}, {"threads", 2}};
 };
 
 Options parse(int argc, char** argv) {
@@ -156,6 +163,27 @@ Result load(const Target& t, double rate, int seconds, int connections) {
   return out;
 }
 
+void append(Result& into, const Result& more) {
+  into.latencies_us.insert(into.latencies_us.end(), more.latencies_us.begin(), more.latencies_us.end());
+  into.errors += more.errors;
+  into.seconds += more.seconds;
+}
+
+struct Jitter {
+  double p50 = 0, p99 = 0, max = 0;
+};
+
+Jitter measure_jitter(std::chrono::seconds length) {
+  std::vector<double> late;
+  const auto end = Steady::now() + length;
+  while (Steady::now() < end) {
+    const auto due = Steady::now() + 1ms;
+    std::this_thread::sleep_until(due);
+    late.push_back(std::chrono::duration<double, std::micro>(Steady::now() - due).count());
+  }
+  return {percentile(late, 0.5), percentile(late, 0.99), percentile(late, 1.0)};
+}
+
 void report(const std::string& name, const Result& r, double rate) {
   const double p50 = percentile(r.latencies_us, 0.50), p99 = percentile(r.latencies_us, 0.99);
   std::printf("%-10s %8zu ok %5d errors  %9.0f req/s  p50 %8.1f us  p99 %8.1f us%s\n", name.c_str(),
@@ -163,17 +191,26 @@ void report(const std::string& name, const Result& r, double rate) {
               rate > 0 ? "" : "  (closed loop)");
 }
 
-// A quantile of the observations between two snapshots of a histogram: the
-// upper bound of the bucket holding it.
-double histogram_quantile(const metrics::Histogram::Snapshot& before, const metrics::Histogram::Snapshot& after,
-                          const std::vector<double>& bounds, double q) {
-  const uint64_t count = after.count - before.count;
-  if (count == 0) return 0;
-  const auto rank = static_cast<uint64_t>(q * static_cast<double>(count));
-  for (size_t i = 0; i < after.cumulative.size() && i < bounds.size(); ++i)
-    if (after.cumulative[i] - before.cumulative[i] > rank) return bounds[i];
-  return bounds.back();
-}
+// The observations a histogram gained during some phases (summed over
+// several before/after pairs); quantile() is the upper bound of the bucket
+// holding it.
+struct Delta {
+  std::vector<uint64_t> cumulative;
+  uint64_t count = 0;
+
+  void add(const metrics::Histogram::Snapshot& before, const metrics::Histogram::Snapshot& after) {
+    cumulative.resize(after.cumulative.size());
+    for (size_t i = 0; i < after.cumulative.size(); ++i) cumulative[i] += after.cumulative[i] - before.cumulative[i];
+    count += after.count - before.count;
+  }
+  double quantile(const std::vector<double>& bounds, double q) const {
+    if (count == 0) return 0;
+    const auto rank = static_cast<uint64_t>(q * static_cast<double>(count));
+    for (size_t i = 0; i < cumulative.size() && i < bounds.size(); ++i)
+      if (cumulative[i] > rank) return bounds[i];
+    return bounds.back();
+  }
+};
 
 std::string chat_body(const std::string& text) {
   return R"({"model":"generate","messages":[{"role":"system","content":"You write short friendly replies."},)"
@@ -195,14 +232,15 @@ int main(int argc, char** argv) {
   quiet.level = log::Level::error;
   log::init(quiet);
   const double rate = o.n["rate"];
-  const int seconds = o.n["seconds"], connections = o.n["connections"];
+  const int seconds = o.n["seconds"], connections = o.n["connections"], rounds = std::max(1, o.n["rounds"]);
 
   test::FakeOpenAi fake(1, 1000);
   metrics::Registry registry;
-  asio::io_context ioc(2);
+  const int io_threads = std::max(1, o.n["threads"]);
+  asio::io_context ioc(io_threads);
   auto work = asio::make_work_guard(ioc);
   std::vector<std::thread> threads;
-  for (int i = 0; i < 2; ++i) threads.emplace_back([&] { ioc.run(); });
+  for (int i = 0; i < io_threads; ++i) threads.emplace_back([&] { ioc.run(); });
 
   db::DatabaseConfig dbc;
   dbc.url = Secret(o.db_url);
@@ -235,7 +273,7 @@ int main(int argc, char** argv) {
   ai_router::Catalog catalog;
   catalog.deployments = {d};
   catalog.routes = {{"generate", {"deepseek-v3"}}};
-  auto router = ai_router::make_router({*client, clock, registry, &cache, &usage, nullptr}, catalog,
+  auto router = ai_router::make_router({*client, clock, registry, &cache, o.n["usage"] ? &usage : nullptr, nullptr}, catalog,
                                        ai_router::default_router_config());
 
   http::Router routes;
@@ -263,22 +301,55 @@ int main(int argc, char** argv) {
   // Warm up connections, the prepared statements and the cache entry.
   load(routed, 200, 1, 4);
   load(cached, 50, 1, 1);
-  Result r_direct = load(direct, rate, seconds, connections);
+  auto& server_time = registry.histogram("http_request_duration_seconds", "", {"route", "method"})
+                          .with({"/api/v1/ai/chat/completions", "POST"});
+  auto& redis_time = registry.histogram("redis_command_duration_seconds", "", {}).with({});
+
+  // The VM's own scheduling noise: how late a thread sleeping 1 ms wakes up.
+  // Every latency below contains it; it is what the host adds, not us.
+  const Jitter jitter = measure_jitter(std::chrono::seconds(std::max(2, rounds)));
+  std::printf("machine    1 ms sleep wakes late by p50 %.0f us, p99 %.0f us, max %.0f us (%d s probe, idle)\n",
+              jitter.p50, jitter.p99, jitter.max, std::max(2, rounds));
+
+  // Interleaved rounds (direct, routed, cache_hit, direct, ...) so that the
+  // host's noisy moments fall on every path alike rather than on whichever
+  // phase happened to run then.
+  Result r_direct, r_routed, r_cached;
+  Delta routed_server, routed_own, cached_server, cached_redis;
+  auto& own = overhead.with({});
+  for (int round = 0; round < rounds; ++round) {
+    append(r_direct, load(direct, rate, seconds, connections));
+    {
+      const auto s0 = server_time.snapshot(), o0 = own.snapshot();
+      append(r_routed, load(routed, rate, seconds, connections));
+      routed_server.add(s0, server_time.snapshot());
+      routed_own.add(o0, own.snapshot());
+    }
+    {
+      const auto s0 = server_time.snapshot(), q0 = redis_time.snapshot();
+      append(r_cached, load(cached, rate, seconds, connections));
+      cached_server.add(s0, server_time.snapshot());
+      cached_redis.add(q0, redis_time.snapshot());
+    }
+  }
   report("direct", r_direct, rate);
-  const auto before = overhead.with({}).snapshot();
-  Result r_routed = load(routed, rate, seconds, connections);
-  const auto after = overhead.with({}).snapshot();
   report("routed", r_routed, rate);
-  Result r_cached = load(cached, rate, seconds, connections);
   report("cache_hit", r_cached, rate);
+  const auto& sb = server_time.bounds();
+  std::printf("inside     routed: server time p50 <= %.2f ms, p99 <= %.2f ms\n", routed_server.quantile(sb, 0.5) * 1e3,
+              routed_server.quantile(sb, 0.99) * 1e3);
+  std::printf("inside     cache_hit: server time p50 <= %.2f ms, p99 <= %.2f ms; Redis GET p50 <= %.2f ms, p99 <= %.2f ms\n",
+              cached_server.quantile(sb, 0.5) * 1e3, cached_server.quantile(sb, 0.99) * 1e3,
+              cached_redis.quantile(redis_time.bounds(), 0.5) * 1e3,
+              cached_redis.quantile(redis_time.bounds(), 0.99) * 1e3);
   Result r_max = load(routed, 0, seconds, connections);
   report("max", r_max, 0);
   Result r_direct_max = load(direct, 0, seconds, connections);
   report("direct_max", r_direct_max, 0);
 
   const auto bounds = ai_router::overhead_buckets();
-  const double in_p50 = histogram_quantile(before, after, bounds, 0.50) * 1e6;
-  const double in_p99 = histogram_quantile(before, after, bounds, 0.99) * 1e6;
+  const double in_p50 = routed_own.quantile(bounds, 0.50) * 1e6;
+  const double in_p99 = routed_own.quantile(bounds, 0.99) * 1e6;
 
   const double d50 = percentile(r_direct.latencies_us, 0.5), d99 = percentile(r_direct.latencies_us, 0.99);
   const double o50 = percentile(r_routed.latencies_us, 0.5), o99 = percentile(r_routed.latencies_us, 0.99);
@@ -288,6 +359,7 @@ int main(int argc, char** argv) {
   std::printf("BENCH ai_router_own_time_p50_le %.0f us\nBENCH ai_router_own_time_p99_le %.0f us\n", in_p50, in_p99);
   std::printf("BENCH ai_cache_hit_p50 %.1f us\nBENCH ai_cache_hit_p99 %.1f us\n",
               percentile(r_cached.latencies_us, 0.5), percentile(r_cached.latencies_us, 0.99));
+  std::printf("BENCH machine_wakeup_late_p99 %.0f us\n", jitter.p99);
   std::printf("BENCH ai_routed_max %.0f req/s\nBENCH ai_direct_max %.0f req/s\n",
               static_cast<double>(r_max.latencies_us.size()) / r_max.seconds,
               static_cast<double>(r_direct_max.latencies_us.size()) / r_direct_max.seconds);

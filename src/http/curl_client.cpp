@@ -294,25 +294,54 @@ class Driver : public std::enable_shared_from_this<Driver> {
     }
   }
 
-  // curl must not be re-entered from its own callback, so even a zero timeout
-  // goes through the timer.
+  // curl wants one timeout at a time, moved often (several times per
+  // transfer). Arming an Asio timer that becomes the earliest costs a
+  // timerfd_settime system call, so the timer is only moved earlier, never
+  // later: firing before curl's deadline just re-arms for it. A zero timeout
+  // ("as soon as you can") is a post, not a timer. curl must not be
+  // re-entered from its own callback, so nothing runs inline.
   void on_timer(long timeout_ms) {
-    ++timer_generation_;
     if (timeout_ms < 0) {
-      timer_.cancel();
+      curl_deadline_ = Clock::time_point::max();  // an armed wait finds nothing due
       return;
     }
-    timer_.expires_after(std::chrono::milliseconds(timeout_ms));
-    timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this(), gen = timer_generation_](error_code ec) {
-      // A wait that already fired before curl moved the timer is stale.
-      if (ec || !self->multi_ || gen != self->timer_generation_) return;
-      self->socket_action(CURL_SOCKET_TIMEOUT, 0);
+    const auto now = Clock::now();
+    curl_deadline_ = now + std::chrono::milliseconds(timeout_ms);
+    if (timeout_ms == 0) {
+      asio::post(strand_, [self = shared_from_this()] { self->on_deadline(); });
+      return;
+    }
+    if (timer_armed_ && timer_.expiry() <= curl_deadline_) return;
+    arm_timer();
+  }
+
+  void arm_timer() {
+    timer_armed_ = true;
+    timer_.expires_at(curl_deadline_);
+    timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](error_code ec) {
+      // Cancelled only when moved earlier (a newer wait is pending) or at shutdown.
+      if (ec) return;
+      self->timer_armed_ = false;
+      self->on_deadline();
     }));
+  }
+
+  // Strand: curl's timeout is due (or a wait fired early for it).
+  void on_deadline() {
+    if (!multi_ || curl_deadline_ == Clock::time_point::max()) return;
+    if (Clock::now() < curl_deadline_) {
+      if (!timer_armed_) arm_timer();
+      return;
+    }
+    curl_deadline_ = Clock::time_point::max();
+    socket_action(CURL_SOCKET_TIMEOUT, 0);
   }
 
   Strand strand_;
   asio::steady_timer timer_;
-  uint64_t timer_generation_ = 0;
+  using Clock = asio::steady_timer::clock_type;
+  Clock::time_point curl_deadline_ = Clock::time_point::max();  // when curl wants socket_action(TIMEOUT)
+  bool timer_armed_ = false;
   const HttpClientConfig config_;
   const ssrf::AllowList allow_;
   metrics::Family<metrics::Counter>& requests_;

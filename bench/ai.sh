@@ -9,8 +9,8 @@
 #   ai_cache_hit_p50/p99     the same request answered from the cache
 #   ai_routed_max, ai_direct_max   closed-loop throughput
 #
-#   bench/ai                                 1,000 req/s for 10 s per phase
-#   bench/ai --rate 500 --seconds 5          flags go to bench_ai (see its header)
+#   bench/ai.sh                                 1,000 req/s, 5 interleaved rounds of 2 s per path
+#   bench/ai.sh --rate 500 --seconds 5          flags go to bench_ai (see its header)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib/common.sh"
 cd "$HUNTAZE_ROOT"
