@@ -12,6 +12,7 @@
 
 #include "http/curl_client.hpp"
 #include "huntaze/http/client.hpp"
+#include "support/tls_server.hpp"
 #include "support/harness.hpp"
 #include "support/io_threads.hpp"
 #include "support/test_server.hpp"
@@ -461,5 +462,30 @@ TEST_CASE("requests waiting for a connection time out, cancel, and end with the 
     FAIL("the hogging request returned");
   } catch (const http::HttpClientError& e) {
     CHECK(e.kind() == Kind::cancelled);
+  }
+}
+
+TEST_CASE("TLS: certificates are verified against the system's or the configured CAs and the host name",
+          "[http][client][tls]") {
+  test::TlsServer server;
+  SECTION("an unknown issuer is refused") {
+    Fixture f;
+    CHECK(f.error_of_get(server.url()) == Kind::tls);
+    CHECK(f.requests("GET", "tls") == 1);
+  }
+  SECTION("a trusted certificate for the address is accepted") {
+    http::HttpClientConfig config;
+    config.ca_file = server.ca_file();
+    Fixture f(config);
+    auto res = f.get(server.url("/hello"));
+    CHECK(res.status == 200);
+    CHECK(res.body == "ok");
+  }
+  SECTION("a trusted certificate for another name is refused") {
+    test::TlsServer elsewhere({"DNS:other.example"});
+    http::HttpClientConfig config;
+    config.ca_file = elsewhere.ca_file();
+    Fixture f(config);
+    CHECK(f.error_of_get(elsewhere.url()) == Kind::tls);
   }
 }
