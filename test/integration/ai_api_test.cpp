@@ -219,7 +219,7 @@ TEST_CASE("ai api: models lists tasks, aliases and deployment health", "[ai_api]
   CHECK(primary_closed);
 }
 
-TEST_CASE("ai api: sampled calls keep prompt and answer next to their usage row; unsampled ones keep neither",
+TEST_CASE("ai api: sampled calls keep prompt and answer next to their usage row, unsampled ones keep neither",
           "[ai_api]") {
   auto scalar = [](ApiFixture& f, const std::string& sql) { return test::admin_scalar(f.dbf.url, sql); };
   SECTION("sample_rate 1") {

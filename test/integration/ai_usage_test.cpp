@@ -529,7 +529,7 @@ TEST_CASE("the partitions job kind is registered on the default queue", "[ai_usa
   CHECK(u.partitions() == std::set<std::string>{"usage_203203", "usage_203204", "usage_203205"});
 }
 
-TEST_CASE("sampled rows write their bodies, cleaned and cut; prune deletes samples past retention", "[ai_usage]") {
+TEST_CASE("sampled rows write their bodies, cleaned and cut, and prune deletes samples past retention", "[ai_usage]") {
   Usage u;
   auto sampled = usage(kNow - 9 * 24h, kWsA, "generate", "m", 10, 1, 5);
   sampled.sample = std::make_shared<const UsageRecord::Sample>(
