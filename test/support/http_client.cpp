@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <memory>
 #include <optional>
 
 namespace huntaze::test {
@@ -40,9 +41,13 @@ boost::system::error_code run_bounded(asio::io_context& ioc, asio::ip::tcp::sock
 
 }  // namespace
 
-HttpConnection::HttpConnection(int port, std::chrono::milliseconds timeout) : impl_(new Impl) {
-  impl_->timeout = timeout;
-  impl_->socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+HttpConnection::HttpConnection(int port, std::chrono::milliseconds timeout) {
+  // Owned by a unique_ptr until connect() succeeded: a refused connection
+  // throws from here, and the destructor would not run.
+  auto impl = std::make_unique<Impl>();
+  impl->timeout = timeout;
+  impl->socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  impl_ = impl.release();
 }
 
 HttpConnection::~HttpConnection() {
