@@ -51,21 +51,14 @@ int64_t unix_seconds(const Clock& clock) {
   return std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
 }
 
-http::Response ai_error_response(const AiError& e, const http::Request& req) {
-  const auto code = to_string(e.kind());
-  auto res = http::error_response(e.http_status(), code, e.what(), req.request_id);
-  if (e.retry_after())
-    res.headers.set("Retry-After", std::to_string(std::max<int64_t>(1, (e.retry_after()->count() + 999) / 1000)));
-  return res;
-}
-
-bool known_model(const AiRouter& router, const std::string& name) {
-  const auto status = router.status();
-  for (const auto& r : status.routes)
-    if (r.task == name) return true;
-  for (const auto& d : status.deployments)
-    if (d.alias == name) return true;
-  return false;
+// The error body and status the errors middleware writes for any ApiError
+// (it also logs 5xx and sets Retry-After).
+ApiError api_error(const AiError& e) {
+  // An unknown task is an unknown "model" to OpenAI clients.
+  if (e.kind() == AiError::Kind::unknown_task) return ApiError(404, "unknown_model", e.what());
+  ApiError out(e.http_status(), std::string(to_string(e.kind())), e.what());
+  if (e.retry_after()) out.with_retry_after(static_cast<int>(std::max<int64_t>(1, (e.retry_after()->count() + 999) / 1000)));
+  return out;
 }
 
 asio::awaitable<http::Response> chat_completions(const AiApiDeps& deps, http::Request& req) {
@@ -74,8 +67,12 @@ asio::awaitable<http::Response> chat_completions(const AiApiDeps& deps, http::Re
   r.workspace = workspace_of(req);
   r.request_id = req.request_id;
   apply_cache_headers(req, r);
-  if (!known_model(deps.router, r.task))
-    throw ApiError(404, "unknown_model", "no task or model alias named '" + r.task.substr(0, 64) + "'");
+  // Refused requests get their status before a stream's 200 goes out.
+  try {
+    deps.router.check(r);
+  } catch (const AiError& e) {
+    throw api_error(e);
+  }
   const int64_t created = unix_seconds(deps.clock);
 
   if (!compat.stream) {
@@ -86,7 +83,7 @@ asio::awaitable<http::Response> chat_completions(const AiApiDeps& deps, http::Re
     } catch (const AiError& e) {
       failure = e;
     }
-    if (failure) co_return ai_error_response(*failure, req);
+    if (failure) throw api_error(*failure);
     auto res = http::Response::json_text(200, compat_completion(*c, created));
     res.headers.set("X-Huntaze-Deployment", c->deployment);
     res.headers.set("X-Huntaze-Cache", c->cache_hit ? "hit" : "miss");
@@ -95,7 +92,8 @@ asio::awaitable<http::Response> chat_completions(const AiApiDeps& deps, http::Re
   }
 
   // Streamed: the status line is already sent when the model is asked, so
-  // failures become an SSE error event, as OpenAI's own API does.
+  // later failures (upstream, budget) become an SSE error event, as OpenAI's
+  // own API does.
   auto shared = std::make_shared<CompatRequest>(std::move(compat));
   const AiApiDeps* d = &deps;
   http::StreamProducer producer = [shared, d, created](http::BodyWriter& out) -> asio::awaitable<void> {

@@ -27,6 +27,8 @@ struct BreakerConfig {
   std::chrono::milliseconds window{60'000};
   std::chrono::milliseconds cooldown{30'000};
   int half_open_probes = 1;  // calls let through at once while half-open
+
+  bool operator==(const BreakerConfig&) const = default;
 };
 
 enum class BreakerState { closed, open, half_open };

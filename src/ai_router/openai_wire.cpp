@@ -1,12 +1,24 @@
 #include "ai_router/openai_wire.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <limits>
+
+#include "huntaze/core/strings.hpp"
 
 namespace huntaze::ai_router {
 
 namespace json = boost::json;
 
 namespace {
+
+// Upstream error text reaches tenants (error bodies, SSE error events) and
+// logs: whole characters only, and short.
+constexpr size_t kMaxErrorText = 300;
+// Token counts a provider reports are trusted only this far: the same cap
+// the usage log's integer columns have, so that one absurd `usage` block
+// cannot overflow a sum or put a workspace's token window in debt for years.
+constexpr int64_t kMaxReportedTokens = std::numeric_limits<int32_t>::max();
 
 json::value message_json(const Message& m) {
   json::object out;
@@ -36,8 +48,8 @@ std::optional<Usage> usage_of(const json::object& o) {
   auto number = [&](std::string_view key) -> int64_t {
     auto f = u.find(key);
     if (f == u.end()) return 0;
-    if (f->value().is_int64()) return std::max<int64_t>(0, f->value().as_int64());
-    if (f->value().is_uint64()) return static_cast<int64_t>(std::min<uint64_t>(f->value().as_uint64(), INT64_MAX));
+    if (f->value().is_int64()) return std::clamp<int64_t>(f->value().as_int64(), 0, kMaxReportedTokens);
+    if (f->value().is_uint64()) return kMaxReportedTokens;  // beyond int64: absurd
     return 0;
   };
   return Usage{number("prompt_tokens"), number("completion_tokens")};
@@ -129,7 +141,7 @@ ParsedChunk parse_chat_chunk(std::string_view data) {
   }
   const json::object o = parse_object(data, "a stream chunk");
   if (auto e = o.find("error"); e != o.end()) {
-    c.error = e->value().is_object() ? string_at(e->value().as_object(), "message") : "error in stream";
+    c.error = e->value().is_object() ? clean_utf8(string_at(e->value().as_object(), "message"), kMaxErrorText) : "";
     if (c.error.empty()) c.error = "error in stream";
     return c;
   }
@@ -175,9 +187,17 @@ UpstreamFailure classify_http_failure(int status, std::string_view body) {
       }
     }
   }
-  if (message.empty()) message = std::string(body.substr(0, 300));
+  message = clean_utf8(message.empty() ? body : std::string_view(message), kMaxErrorText);
+  code = clean_utf8(code, 64);
   f.message = "HTTP " + std::to_string(status) + (code.empty() ? "" : " " + code) + ": " + message;
   const std::string lowered = lower(message);
+  if (status < 400) {
+    // Redirects are not followed (a moved or http->https endpoint is a
+    // misconfigured deployment): the next one may work.
+    f.action = FailureAction::fallback;
+    f.reason = "http_3xx";
+    return f;
+  }
   if (status == 408 || status == 409 || status == 429 || status >= 500) {
     f.action = FailureAction::retry;
     return f;

@@ -113,8 +113,14 @@ std::optional<SysTime> parse_http_date(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<milliseconds> parse_retry_after(std::string_view retry_after_ms, std::string_view retry_after,
-                                              SysTime now) {
+namespace {
+
+// No deadline is anywhere near a day: longer waits are clamped here so that
+// callers adding them to a time point cannot overflow.
+constexpr milliseconds kMaxRetryAfter = hours(24);
+
+std::optional<milliseconds> parse_uncapped(std::string_view retry_after_ms, std::string_view retry_after,
+                                           SysTime now) {
   if (auto ms_text = trim(retry_after_ms); !ms_text.empty()) {
     double ms = 0;
     auto [end, ec] = std::from_chars(ms_text.data(), ms_text.data() + ms_text.size(), ms);
@@ -132,6 +138,15 @@ std::optional<milliseconds> parse_retry_after(std::string_view retry_after_ms, s
     return ceil<milliseconds>(*when - now);
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<milliseconds> parse_retry_after(std::string_view retry_after_ms, std::string_view retry_after,
+                                              SysTime now) {
+  auto wait = parse_uncapped(retry_after_ms, retry_after, now);
+  if (wait) wait = std::min(*wait, kMaxRetryAfter);
+  return wait;
 }
 
 }  // namespace huntaze::ai_router

@@ -95,6 +95,9 @@ struct Trace {
   Steady::duration outside{};  // upstream calls and backoff waits: not the router's own time
   int attempts = 0;
   const DeploymentRuntime* last = nullptr;
+  // Answered by a canned template, or by the cheaper route an exhausted
+  // budget allows: a degraded answer, never cached.
+  bool degraded = false;
 };
 
 // Holds an in-flight slot of a deployment for the duration of one call.
@@ -151,7 +154,7 @@ void validate(const AiRequest& r, const RouterConfig& c) {
   if (p.stop.size() > 4) bad("at most 4 stop sequences");
   for (const auto& s : p.stop)
     if (s.empty() || s.size() > 256) bad("stop sequences must have 1 to 256 bytes");
-  if (r.deadline.count() < 0) bad("the deadline must not be negative");
+  if (r.deadline && r.deadline->count() <= 0) bad("the deadline must be positive");
 }
 
 }  // namespace
@@ -168,20 +171,29 @@ class RouterImpl final : public Router {
     snap->config = std::move(config);
     snap->routes = std::move(catalog.routes);
     std::lock_guard lock(mutex_);
+    // A deployment keeps its breaker, in-flight count and quota window
+    // across reloads by name; a changed breaker configuration starts a
+    // fresh breaker; removed deployments are forgotten (calls still running
+    // hold their state through their snapshot).
+    std::map<std::string, DeploymentState> kept;
     for (auto& d : catalog.deployments) {
+      auto it = states_.find(d.name);
+      DeploymentState state = it != states_.end() ? it->second : DeploymentState{};
+      if (!state.in_flight) state.in_flight = std::make_shared<std::atomic<int>>(0);
+      if (!state.quota) state.quota = std::make_shared<MinuteWindow>();
+      if (!state.breaker || state.breaker_config != snap->config.breaker) {
+        state.breaker = std::make_shared<CircuitBreaker>(snap->config.breaker);
+        state.breaker_config = snap->config.breaker;
+      }
       auto rt = std::make_shared<DeploymentRuntime>();
-      auto& breaker = breakers_[d.name];
-      if (!breaker) breaker = std::make_shared<CircuitBreaker>(snap->config.breaker);
-      auto& counter = in_flight_[d.name];
-      if (!counter) counter = std::make_shared<std::atomic<int>>(0);
-      auto& quota = quotas_[d.name];
-      if (!quota) quota = std::make_shared<MinuteWindow>();
-      rt->breaker = breaker;
-      rt->in_flight = counter;
-      rt->quota = quota;
+      rt->breaker = state.breaker;
+      rt->in_flight = state.in_flight;
+      rt->quota = state.quota;
+      kept[d.name] = std::move(state);
       rt->d = std::move(d);
       snap->deployments.push_back(rt);
     }
+    states_ = std::move(kept);
     for (const auto& rt : snap->deployments) snap->by_alias[rt->d.alias].push_back(rt.get());
     snapshot_ = std::move(snap);
   }
@@ -200,7 +212,9 @@ class RouterImpl final : public Router {
   asio::awaitable<Transcript> transcribe(TranscribeRequest request) override {
     auto snap = snapshot();
     Trace trace;
-    trace.deadline = request.deadline.count() > 0 ? request.deadline : snap->config.default_deadline;
+    trace.deadline = request.deadline.value_or(std::max(snap->config.default_deadline, milliseconds(120'000)));
+    if (request.deadline && request.deadline->count() <= 0)
+      throw AiError(AiError::Kind::bad_request, "the deadline must be positive");
     if (request.audio.empty()) throw AiError(AiError::Kind::bad_request, "the audio is empty");
     if (request.audio.size() > kMaxAudioBytes)
       throw AiError(AiError::Kind::bad_request, "the audio exceeds 25 MB; split it first");
@@ -251,6 +265,12 @@ class RouterImpl final : public Router {
     co_return std::move(*result);
   }
 
+  void check(const AiRequest& request) const override {
+    auto snap = snapshot();
+    validate(request, snap->config);
+    resolve(*snap, request.task);
+  }
+
   RouterStatus status() const override {
     auto snap = snapshot();
     RouterStatus s;
@@ -294,8 +314,7 @@ class RouterImpl final : public Router {
   asio::awaitable<Completion> run(AiRequest request, const DeltaSink* sink) {
     auto snap = snapshot();
     Trace trace;
-    if (request.deadline.count() == 0) request.deadline = snap->config.default_deadline;
-    trace.deadline = request.deadline;
+    trace.deadline = request.deadline.value_or(snap->config.default_deadline);
     std::string outcome = "ok";
     std::optional<Completion> result;
     std::exception_ptr failure;
@@ -346,9 +365,9 @@ class RouterImpl final : public Router {
     const auto ttl = request.cache_ttl.value_or(snap.config.ttl_for(request.task));
     auto produce_and_store = [&]() -> asio::awaitable<Completion> {
       Completion c = co_await route(snap, request, aliases, sink, trace);
-      // Canned replies are a degraded answer: never keep serving them once
-      // the models are back.
-      if (c.deployment != "templates" && c.finish_reason != "length") co_await cache->put(key, c, ttl);
+      // Degraded answers (canned, or downgraded by the budget) would keep
+      // being served once the models or the budget are back.
+      if (!trace.degraded && c.finish_reason != "length") co_await cache->put(key, c, ttl);
       co_return c;
     };
     // Streams are not shared; a refresh must not take another caller's
@@ -365,6 +384,18 @@ class RouterImpl final : public Router {
     c.cache_hit = true;
     c.cost_micros = 0;
     c.attempts = 0;
+  }
+
+  // The step of a route an exhausted budget allows: an alias served by the
+  // templates when the route has one, else its last alias.
+  static std::string cheapest_alias(const Snapshot& snap, const std::vector<std::string>& aliases) {
+    for (const auto& alias : aliases) {
+      auto it = snap.by_alias.find(alias);
+      if (it != snap.by_alias.end() && !it->second.empty() &&
+          std::all_of(it->second.begin(), it->second.end(), [](const DeploymentRuntime* rt) { return is_template(rt->d); }))
+        return alias;
+    }
+    return aliases.back();
   }
 
   // Weighted choice among the candidates whose breaker lets a call through,
@@ -421,8 +452,8 @@ class RouterImpl final : public Router {
     const auto admission = co_await deps_.budgets->admit(request.workspace, estimate);
     std::vector<std::string> chosen = aliases;
     if (admission == Budgets::Admission::downgrade) {
-      const bool has_templates = std::find(aliases.begin(), aliases.end(), "templates") != aliases.end();
-      chosen = {has_templates ? std::string("templates") : aliases.back()};
+      trace.degraded = true;
+      chosen = {cheapest_alias(snap, aliases)};
     }
     std::optional<Completion> c;
     std::exception_ptr failure;
@@ -460,7 +491,11 @@ class RouterImpl final : public Router {
       return out;
     };
     auto call = [&](const DeploymentRuntime& rt, milliseconds timeout) -> asio::awaitable<UpstreamAnswer> {
-      if (is_template(rt.d)) co_return co_await template_answer(request, sink);
+      if (is_template(rt.d)) {
+        UpstreamAnswer canned = co_await template_answer(request, sink);
+        trace.degraded = true;
+        co_return canned;
+      }
       if (sink) co_return co_await stream_chat(deps_.client, rt.d, request, timeout, *sink);
       co_return co_await call_chat(deps_.client, rt.d, request, timeout);
     };
@@ -578,9 +613,10 @@ class RouterImpl final : public Router {
 
         // Retry: wait as told when that fits the deadline, else move on now.
         milliseconds wait = f.retry_after.value_or(backoff(snap.config, attempt));
-        if (Steady::now() + wait >= deadline) {
+        const auto left = duration_cast<milliseconds>(deadline - Steady::now());
+        if (wait >= left) {
           if (f.retry_after) break;  // the upstream's wait does not fit: fail over at once
-          wait = duration_cast<milliseconds>(deadline - Steady::now()) / 2;
+          wait = left / 2;
         }
         if (wait.count() > 0) {
           const auto slept_from = Steady::now();
@@ -681,9 +717,14 @@ class RouterImpl final : public Router {
   RouterMetrics metrics_;
   mutable std::mutex mutex_;
   std::shared_ptr<const Snapshot> snapshot_;
-  std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;
-  std::map<std::string, std::shared_ptr<std::atomic<int>>> in_flight_;
-  std::map<std::string, std::shared_ptr<MinuteWindow>> quotas_;
+  // What outlives a reload, per deployment name (guarded by mutex_).
+  struct DeploymentState {
+    std::shared_ptr<CircuitBreaker> breaker;
+    BreakerConfig breaker_config;
+    std::shared_ptr<std::atomic<int>> in_flight;
+    std::shared_ptr<MinuteWindow> quota;
+  };
+  std::map<std::string, DeploymentState> states_;
   std::mutex rng_mutex_;
   std::mt19937_64 rng_;
 };

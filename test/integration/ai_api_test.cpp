@@ -160,6 +160,14 @@ TEST_CASE("ai api: bad requests get clear errors", "[ai_api]") {
   CHECK(f.post(chat("x"), {{"x-huntaze-cache-ttl", "soon"}}).status == 400);
   CHECK(f.post(chat("x"), {{"x-huntaze-cache-ttl", "10abc"}}).status == 400);
   CHECK(f.post(chat("x"), {{"x-huntaze-cache-ttl", "0"}}).status == 400);
+  // Streamed requests are refused with their status too, before the 200 of a stream goes out.
+  auto bad_stream = f.post(R"({"model": "generate", "stream": true, "temperature": 7,
+                               "messages": [{"role": "tool", "content": "x"}]})");
+  CHECK(bad_stream.status == 400);
+  CHECK(json::parse(bad_stream.body).at("error").at("code") == "bad_request");
+  auto unknown_stream = f.post(R"({"model": "gpt-17", "stream": true, "messages": [{"role": "user", "content": "x"}]})");
+  CHECK(unknown_stream.status == 404);
+  CHECK(json::parse(unknown_stream.body).at("error").at("code") == "unknown_model");
   CHECK(f.rf.fake.request_count() == 0);
 }
 

@@ -163,3 +163,44 @@ TEST_CASE("ai_router budgets: a spent workspace budget refuses with 402, or down
   other.workspace = Uuid::v7().str();
   CHECK(c.rf.complete(other).deployment == "primary");
 }
+
+TEST_CASE("ai_router cache: degraded answers are not kept — canned ones by provider, downgraded ones by budget",
+          "[ai_router][cache]") {
+  SECTION("a templates deployment under another name") {
+    CachedRouter c;
+    auto canned = test::ait::templates_deployment();
+    canned.name = canned.alias = "canned";
+    c.rf.catalog.deployments = {canned};
+    c.rf.catalog.routes = {{"generate", {"canned"}}};
+    c.rf.start(c.cache.get());
+    REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+    auto req = ask("generate", unique_text("canned"));
+    CHECK(c.rf.complete(req).deployment == "canned");
+    CHECK_FALSE(c.rf.complete(req).cache_hit);
+  }
+  SECTION("the cheaper step of a route without templates, over budget") {
+    test::dbt::DbFixture dbf;
+    CachedRouter c;
+    c.rf.catalog.deployments = {test::ait::deployment(c.rf.fake, "primary", "primary"),
+                                test::ait::deployment(c.rf.fake, "backup", "backup")};
+    c.rf.catalog.routes = {{"generate", {"primary", "backup"}}};
+    ai_router::BudgetConfig config;
+    config.workspace_monthly_micros = 30;  // spent by the first answer (34 micro-dollars)
+    config.downgrade = true;
+    ai_router::Budgets budgets(*c.redis, *dbf.db, c.rf.clock, c.rf.registry, config);
+    c.rf.start(c.cache.get(), nullptr, &budgets);
+    REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+    auto spend = ask("generate", unique_text("spend"));
+    spend.workspace = Uuid::v7().str();
+    CHECK(c.rf.complete(spend).deployment == "primary");
+    auto req = ask("generate", unique_text("downgraded"));
+    req.workspace = spend.workspace;
+    CHECK(c.rf.complete(req).deployment == "backup");
+    const auto calls = c.rf.fake.request_count();
+    // Asked again: not a cache hit, the cheaper model answers again.
+    auto again = c.rf.complete(req);
+    CHECK_FALSE(again.cache_hit);
+    CHECK(again.deployment == "backup");
+    CHECK(c.rf.fake.request_count() == calls + 1);
+  }
+}

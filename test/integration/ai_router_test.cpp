@@ -248,6 +248,28 @@ TEST_CASE("ai_router: the circuit breaker stops calls to a failing deployment", 
   CHECK(open);
 }
 
+TEST_CASE("ai_router: a reload keeps a deployment's breaker unless its settings changed", "[ai_router]") {
+  RouterFixture f;
+  two_models_and_templates(f);
+  f.config.retries = 0;
+  f.fake.set_default([](const test::FakeRequest& r) {
+    if (r.path == "/models/chat/completions") return FakeOpenAi::error(503, "unavailable", "down");
+    return FakeOpenAi::default_reply(r);
+  });
+  f.start();
+  for (int i = 0; i < 3; ++i) CHECK(f.complete(ask("generate")).deployment == "backup");
+  REQUIRE(calls_to(f, kAzure) == 3);  // tripped
+  // The same settings (a SIGHUP that changed prices, say): still open.
+  f.router->reload(f.catalog, f.config);
+  CHECK(f.complete(ask("generate")).deployment == "backup");
+  CHECK(calls_to(f, kAzure) == 3);
+  // New breaker settings: a fresh breaker lets the primary be tried again.
+  f.config.breaker.consecutive_failures = 4;
+  f.router->reload(f.catalog, f.config);
+  CHECK(f.complete(ask("generate")).deployment == "backup");
+  CHECK(calls_to(f, kAzure) == 4);
+}
+
 TEST_CASE("ai_router: a tripped deployment gets a probe after the cool-down and closes on success",
           "[ai_router]") {
   RouterFixture f;
@@ -306,6 +328,23 @@ TEST_CASE("ai_router: the deadline bounds retries and fallbacks", "[ai_router]")
   auto req = ask("classify");
   req.deadline = 300ms;
   CHECK(f.failure(req) == Kind::deadline);
+}
+
+TEST_CASE("ai_router: a request without its own deadline gets the configured ai.deadline", "[ai_router]") {
+  RouterFixture f;
+  two_models_and_templates(f);
+  f.catalog.routes = {{"classify", {"primary", "backup"}}};
+  FakeReply stall;
+  stall.fault = FakeReply::Fault::stall;
+  f.fake.set_default([stall](const test::FakeRequest&) { return stall; });
+  f.config.default_deadline = 300ms;
+  f.start();
+  auto req = ask("classify");
+  req.deadline.reset();
+  CHECK(f.failure(req) == Kind::deadline);
+  // The one call was cut at the configured deadline: no retry, no fallback
+  // (with the 30 s default, the stalled call would time out and be retried).
+  CHECK(f.fake.request_count() == 1);
 }
 
 TEST_CASE("ai_router: reasoning arrives apart whether sent as reasoning_content or in think tags", "[ai_router]") {

@@ -94,6 +94,10 @@ TEST_CASE("Retry-After: milliseconds header, delay-seconds and all three HTTP-da
   CHECK_FALSE(parse_http_date("Sun, 31 Feb 1994 08:49:37 GMT"));
   CHECK_FALSE(parse_http_date("Sun, 06 Nov 1994 08:49:37 CET"));
   CHECK_FALSE(parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"));
+  // Far-off waits are clamped to a day, so that adding them to a time point cannot overflow.
+  CHECK(parse_retry_after("", "Fri, 31 Dec 9999 23:59:59 GMT", now) == std::chrono::milliseconds(std::chrono::hours(24)));
+  CHECK(parse_retry_after("", "999999999", now) == std::chrono::milliseconds(std::chrono::hours(24)));
+  CHECK(parse_retry_after("99999999999", "", now) == std::chrono::milliseconds(std::chrono::hours(24)));
 }
 
 TEST_CASE("reasoning: <think> is split from the answer, in one piece or cut anywhere", "[ai][reasoning]") {

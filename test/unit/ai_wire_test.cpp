@@ -105,6 +105,32 @@ TEST_CASE("wire: failures are classified for routing", "[ai_wire]") {
   CHECK(bad.message.find("invalid_value") != std::string::npos);
 }
 
+TEST_CASE("wire: a redirect falls back; upstream error text is short valid UTF-8", "[ai_wire]") {
+  auto moved = classify_http_failure(301, "<html>moved</html>");
+  CHECK(moved.action == FailureAction::fallback);
+  CHECK(moved.reason == "http_3xx");
+  CHECK(moved.unhealthy);
+  // A long message cut inside a multi-byte character, and invalid bytes.
+  const std::string long_message = std::string(299, 'x') + "\xC3\xA9" + std::string(1000, 'y');
+  auto big = classify_http_failure(400, R"({"error":{"message":")" + long_message + R"("}})");
+  CHECK(big.message.size() <= 320);
+  CHECK(big.message.ends_with(std::string(299, 'x')));
+  auto raw = classify_http_failure(500, std::string("bad \xFF byte ") + std::string(10'000, 'z'));
+  CHECK(raw.message.find("bad \xEF\xBF\xBD byte") != std::string::npos);
+  CHECK(raw.message.size() <= 320);
+  CHECK(parse_chat_chunk(R"({"error":{"message":")" + std::string(5000, 'e') + R"("}})").error.size() == 300);
+}
+
+TEST_CASE("wire: reported token counts are capped", "[ai_wire]") {
+  auto huge = parse_chat_completion(
+      R"({"choices":[{"message":{"content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9223372036854775807,"completion_tokens":18446744073709551615}})");
+  CHECK(huge.usage->input_tokens == 2147483647);
+  CHECK(huge.usage->output_tokens == 2147483647);
+  auto negative = parse_chat_chunk(R"({"choices":[],"usage":{"prompt_tokens":-5,"completion_tokens":3}})");
+  CHECK(negative.usage->input_tokens == 0);
+  CHECK(negative.usage->output_tokens == 3);
+}
+
 TEST_CASE("compat: an OpenAI SDK request becomes an AiRequest", "[ai_wire]") {
   auto c = parse_compat_request(R"({
     "model": "generate", "stream": true, "stream_options": {"include_usage": true},

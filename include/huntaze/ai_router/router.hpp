@@ -61,7 +61,8 @@ struct AiRequest {
   CacheMode cache = CacheMode::use;
   std::optional<std::chrono::seconds> cache_ttl;  // overrides the task's TTL
   // For the whole request: every retry and fallback happens within it.
-  std::chrono::milliseconds deadline{30'000};
+  // nullopt: the configured ai.deadline.
+  std::optional<std::chrono::milliseconds> deadline;
   std::string request_id;  // carried into logs and the usage row
 };
 
@@ -95,7 +96,8 @@ struct TranscribeRequest {
   std::string language;  // ISO-639-1 hint; "" lets the model detect it
   std::string task = "transcribe";
   std::string workspace;
-  std::chrono::milliseconds deadline{120'000};
+  // nullopt: ai.deadline, but at least two minutes (long audio takes time).
+  std::optional<std::chrono::milliseconds> deadline;
   std::string request_id;
 };
 
@@ -179,6 +181,11 @@ class AiRouter {
   virtual boost::asio::awaitable<Completion> stream(AiRequest request, DeltaSink sink) = 0;
   virtual boost::asio::awaitable<Transcript> transcribe(TranscribeRequest request) = 0;
   virtual RouterStatus status() const = 0;
+
+  // What complete() and stream() refuse before any work: an invalid request
+  // (AiError bad_request) or an unknown task (unknown_task). For callers
+  // that must answer before streaming starts (the HTTP API's status line).
+  virtual void check(const AiRequest& request) const = 0;
 };
 
 }  // namespace huntaze::ai_router
