@@ -6,10 +6,9 @@
 #include <boost/json.hpp>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 
-#include "huntaze/core/clock.hpp"
 #include "huntaze/core/log.hpp"
+#include "huntaze/core/time_format.hpp"
 #include "huntaze/db/database.hpp"
 #include "huntaze/jobs/job_queue.hpp"
 
@@ -19,35 +18,27 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 struct BudgetAlertPublisher::State {
-  State(asio::any_io_executor e, db::Database& d, jobs::JobQueue& q, const Clock& c)
-      : executor(std::move(e)), database(d), queue(q), clock(c) {}
+  State(asio::any_io_executor e, db::Database& d, jobs::JobQueue& q)
+      : executor(std::move(e)), database(d), queue(q) {}
   asio::any_io_executor executor;
   db::Database& database;
   jobs::JobQueue& queue;
-  const Clock& clock;
   std::atomic<int> in_flight{0};
   std::atomic<bool> stopped{false};
 };
 
 namespace {
 
-std::string month_of(SysTime t) {
-  const std::chrono::year_month_day day(std::chrono::floor<std::chrono::days>(t));
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u", static_cast<int>(day.year()), static_cast<unsigned>(day.month()));
-  return buf;
-}
-
-jobs::Event make_event(const std::string& workspace, int percent, int64_t spent, int64_t budget,
-                       const std::string& month) {
+jobs::Event make_event(const BudgetAlert& alert) {
+  const std::string& workspace = alert.workspace;
   const bool platform = workspace.empty();
   boost::json::object data;
   data["scope"] = platform ? "platform" : "workspace";
   data["workspace_id"] = platform ? boost::json::value(nullptr) : boost::json::value(workspace);
-  data["percent"] = percent;
-  data["spent_microdollars"] = spent;
-  data["budget_microdollars"] = budget;
-  data["month"] = month;
+  data["percent"] = alert.percent;
+  data["spent_microdollars"] = alert.spent;
+  data["budget_microdollars"] = alert.budget;
+  data["month"] = format_year_month(alert.month, '-');
   jobs::Event event;
   event.topic = kBudgetEventTopic;
   event.type = kBudgetEventType;
@@ -82,19 +73,16 @@ asio::awaitable<void> BudgetAlertPublisher::publish(std::shared_ptr<State> s, jo
 }
 
 BudgetAlertPublisher::BudgetAlertPublisher(asio::any_io_executor executor, db::Database& database,
-                                           jobs::JobQueue& queue, const Clock& clock)
-    : state_(std::make_shared<State>(std::move(executor), database, queue, clock)) {}
+                                           jobs::JobQueue& queue)
+    : state_(std::make_shared<State>(std::move(executor), database, queue)) {}
 
 BudgetAlertPublisher::~BudgetAlertPublisher() { state_->stopped = true; }
 
 Budgets::AlertCallback BudgetAlertPublisher::callback() {
-  return [s = state_](const std::string& workspace, int percent, int64_t spent, int64_t budget) {
-    log::warn("AI budget threshold reached", {{"workspace", workspace.empty() ? "platform" : workspace},
-                                              {"percent", percent},
-                                              {"spent_microdollars", spent},
-                                              {"budget_microdollars", budget}});
+  // Budgets logs each alert; this only publishes it.
+  return [s = state_](const BudgetAlert& alert) {
     if (s->stopped.load()) return;
-    auto event = make_event(workspace, percent, spent, budget, month_of(s->clock.now()));
+    auto event = make_event(alert);
     ++s->in_flight;
     asio::co_spawn(s->executor, publish(s, std::move(event)), [s](std::exception_ptr) { --s->in_flight; });
   };

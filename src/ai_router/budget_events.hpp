@@ -24,7 +24,6 @@
 #include "ai_router/budgets.hpp"
 
 namespace huntaze {
-class Clock;
 namespace db {
 class Database;
 }
@@ -41,8 +40,7 @@ inline constexpr const char* kBudgetEventType = "ai.budget_threshold";
 
 class BudgetAlertPublisher {
  public:
-  BudgetAlertPublisher(boost::asio::any_io_executor executor, db::Database& database, jobs::JobQueue& queue,
-                       const Clock& clock);
+  BudgetAlertPublisher(boost::asio::any_io_executor executor, db::Database& database, jobs::JobQueue& queue);
   ~BudgetAlertPublisher();
   BudgetAlertPublisher(const BudgetAlertPublisher&) = delete;
   BudgetAlertPublisher& operator=(const BudgetAlertPublisher&) = delete;

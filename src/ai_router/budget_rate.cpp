@@ -19,6 +19,10 @@ constexpr int64_t kKeyTtlMs = 120'000;
 const std::string kRpmPrefix = "huntaze:ai:rate:rpm:";
 const std::string kTpmPrefix = "huntaze:ai:rate:tpm:";
 
+// The deepest a TPM bucket goes into debt, in minutes of its limit: the
+// Lua script's "-60 * tpm" is the same number.
+constexpr double kMaxDebtMinutes = 60;
+
 // KEYS[1] the RPM state (GCRA theoretical arrival time, µs, a string),
 // KEYS[2] the TPM bucket (hash: t = tokens, ts = last refill µs).
 // ARGV: now µs, rpm, tpm, tokens wanted, key TTL ms.
@@ -75,7 +79,9 @@ return {0, 0}
 
 // KEYS[1] the TPM bucket; ARGV: now µs, tpm, delta tokens, key TTL ms.
 // A bucket left in debt lives until it would be full again, not just the
-// usual TTL: expiring earlier would forgive the rest of the debt.
+// usual TTL: expiring earlier would forgive the rest of the debt. Debt is
+// capped at an hour's worth of tokens (kMaxDebtMinutes), so one absurd
+// usage report cannot lock a workspace out for longer.
 const redis::Script& correct_script() {
   static const redis::Script script(R"lua(
 local now = tonumber(ARGV[1])
@@ -87,10 +93,10 @@ local tokens = tonumber(b[1] or '')
 local ts = tonumber(b[2] or '')
 if tokens == nil or ts == nil then tokens = tpm; ts = now end
 if now > ts then
-  tokens = math.min(tpm, tokens + (now - ts) * tpm / period)
+  tokens = math.min(tpm, tokens + (now - ts) * (tpm / period))
   ts = now
 end
-tokens = math.min(tpm, tokens - delta)
+tokens = math.max(-60 * tpm, math.min(tpm, tokens - delta))
 redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens), 'ts', string.format('%.17g', ts))
 local ttl = tonumber(ARGV[4])
 if tokens < 0 then ttl = math.max(ttl, math.ceil((tpm - tokens) * 60000 / tpm)) end
@@ -138,7 +144,7 @@ void LocalRateLimiter::fill(State& s, double now) const {
     s.ts = now;
   }
   if (now > s.ts) {
-    s.tokens = std::min<double>(limits_.tpm, s.tokens + (now - s.ts) * limits_.tpm / kPeriodUs);
+    s.tokens = std::min<double>(limits_.tpm, s.tokens + (now - s.ts) * (limits_.tpm / kPeriodUs));
     s.ts = now;
   }
 }
@@ -173,7 +179,7 @@ RateDecision LocalRateLimiter::admit(const std::string& workspace, int64_t now_u
   if (limits_.tpm > 0) {
     fill(s, now);
     const double need = std::min<double>(std::max<int64_t>(tokens, 0), limits_.tpm);
-    if (s.tokens < need - kSlack) tpm_wait = (need - s.tokens) * kPeriodUs / limits_.tpm;
+    if (s.tokens < need - kSlack) tpm_wait = (need - s.tokens) / (limits_.tpm / kPeriodUs);
     left = s.tokens - need;
   }
   RateDecision d;
@@ -194,7 +200,8 @@ void LocalRateLimiter::correct(const std::string& workspace, int64_t now_us, int
   State& s = states_[workspace];
   s.last_use = now_us;
   fill(s, static_cast<double>(now_us));
-  s.tokens = std::min<double>(limits_.tpm, s.tokens - static_cast<double>(delta));
+  // As in correct_script: at most an hour's worth of tokens in debt.
+  s.tokens = std::clamp<double>(s.tokens - static_cast<double>(delta), -kMaxDebtMinutes * limits_.tpm, limits_.tpm);
 }
 
 }  // namespace huntaze::ai_router

@@ -11,7 +11,8 @@
 // admit() takes the caller's estimate out of it (a request larger than the
 // whole bucket is clamped to it, so that it can pass when the bucket is
 // full); correct() later takes out the difference between the real count and
-// the estimate, which may leave the bucket in debt until it refills.
+// the estimate, which may leave the bucket in debt (at most an hour's worth
+// of tokens) until it refills.
 //
 // Time comes from the caller (Budgets' Clock, in microseconds), not from the
 // Redis server, so that tests can move a ManualClock.
@@ -34,7 +35,6 @@ namespace huntaze::ai_router {
 struct RateLimits {
   int rpm = 0;  // 0 = unlimited
   int tpm = 0;  // 0 = unlimited
-  bool any() const noexcept { return rpm > 0 || tpm > 0; }
 };
 
 struct RateDecision {

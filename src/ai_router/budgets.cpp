@@ -1,6 +1,8 @@
 #include "ai_router/budgets.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -8,6 +10,7 @@
 
 #include "ai_router/usage_query.hpp"
 #include "huntaze/core/log.hpp"
+#include "huntaze/core/time_format.hpp"
 #include "huntaze/core/uuid.hpp"
 
 namespace huntaze::ai_router {
@@ -24,11 +27,9 @@ constexpr int64_t kMonthTtlSeconds = 40 * 24 * 3600;
 
 const std::string kBudgetPrefix = "huntaze:ai:budget:";
 
-// Every workspace with rows in [from, to) and its spend: the same sum as
-// spend_micros() per workspace, in one scan of the month.
-constexpr const char* kWorkspaceSpend =
-    "SELECT workspace_id::text, coalesce(sum(cost_micros), 0)::bigint FROM ai.usage "
-    "WHERE at >= $1 AND at < $2 AND workspace_id IS NOT NULL GROUP BY workspace_id";
+// SETs per Redis pipeline in reconcile: one pipeline shares one command
+// deadline, so thousands of workspaces go in several.
+constexpr size_t kReconcileChunk = 1000;
 
 // KEYS: the counters to charge (the workspace's, then the platform's).
 // ARGV[1] cost µ$, ARGV[2] TTL s, ARGV[2 + i] the budget of KEYS[i] (0 = none).
@@ -65,21 +66,6 @@ std::string canonical_workspace(const std::string& workspace) {
   auto id = Uuid::parse(workspace);
   if (!id) throw AiError(AiError::Kind::bad_request, "workspace is not a UUID");
   return id->str();
-}
-
-std::chrono::year_month month_of(SysTime t) {
-  const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
-  return ymd.year() / ymd.month();
-}
-
-std::string month_name(std::chrono::year_month ym) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d%02u", static_cast<int>(ym.year()), static_cast<unsigned>(ym.month()));
-  return buf;
-}
-
-SysTime month_start(std::chrono::year_month ym) {
-  return SysTime(std::chrono::sys_days(ym / 1).time_since_epoch());
 }
 
 std::string workspace_key(const std::string& month, const std::string& workspace) {
@@ -181,27 +167,37 @@ void Budgets::remember_charged(const std::string& month, const Counter& counter,
     if (reaches(value, counter.budget, percent)) local_alerts_.insert(counter.key + ":alert" + std::to_string(percent));
 }
 
+template <class Op>
+asio::awaitable<bool> Budgets::through_redis(const char* what, Op& op) {
+  bool ok = true;
+  try {
+    co_await op();
+  } catch (const redis::RedisUnavailable& e) {
+    fell_back(what, e);
+    ok = false;
+  } catch (const redis::RedisError& e) {
+    fell_back(what, e);
+    ok = false;
+  }
+  if (ok) answered();
+  co_return ok;
+}
+
 asio::awaitable<std::vector<int64_t>> Budgets::read(const std::vector<Counter>& counters, const std::string& month) {
   redis::Command mget{"MGET"};
   for (const auto& c : counters) mget.push_back(c.key);
-  std::optional<redis::Reply> reply;
-  try {
+  redis::Reply reply;
+  auto mget_from_redis = [&]() -> asio::awaitable<void> {
     reply = co_await redis_.command(std::move(mget));
-    if (reply->type != redis::Reply::Type::array || reply->elements.size() != counters.size())
+    if (reply.type != redis::Reply::Type::array || reply.elements.size() != counters.size())
       throw redis::RedisError("MGET: unexpected reply");
-  } catch (const redis::RedisUnavailable& e) {
-    fell_back("read", e);
-    reply.reset();
-  } catch (const redis::RedisError& e) {
-    fell_back("read", e);
-    reply.reset();
-  }
+  };
+  const bool answered_by_redis = co_await through_redis("read", mget_from_redis);
   std::vector<int64_t> values;
   values.reserve(counters.size());
-  if (reply) {
-    answered();
+  if (answered_by_redis) {
     for (size_t i = 0; i < counters.size(); ++i) {
-      const auto& e = reply->elements[i];
+      const auto& e = reply.elements[i];
       const int64_t v = counter_value(e);
       remember(month, counters[i].key, v);
       values.push_back(v);
@@ -217,30 +213,33 @@ asio::awaitable<std::vector<int64_t>> Budgets::read(const std::vector<Counter>& 
   co_return values;
 }
 
-std::vector<Budgets::Alert> Budgets::charge_locally(const std::vector<Counter>& counters, const std::string& month,
-                                                    int64_t cost) {
-  std::vector<Alert> alerts;
+std::vector<BudgetAlert> Budgets::charge_locally(const std::vector<Counter>& counters, std::chrono::year_month ym,
+                                                 int64_t cost) {
+  std::vector<BudgetAlert> alerts;
   std::lock_guard lock(mutex_);
-  roll_month(month);
+  roll_month(format_year_month(ym));
   for (const auto& c : counters) {
     const int64_t v = (local_spend_[c.key] += cost);
     for (int percent : {80, 100}) {
       if (reaches(v, c.budget, percent) && local_alerts_.insert(c.key + ":alert" + std::to_string(percent)).second)
-        alerts.push_back(Alert{c.alert_workspace, percent, v, c.budget});
+        alerts.push_back(BudgetAlert{c.alert_workspace, ym, percent, v, c.budget});
     }
   }
   return alerts;
 }
 
-void Budgets::fire(const std::vector<Alert>& alerts) {
+void Budgets::fire(const std::vector<BudgetAlert>& alerts) {
   for (const auto& a : alerts) {
     alerts_.with({a.percent == 80 ? "80" : "100"}).inc();
-    log::info("ai budgets: budget threshold reached",
-              {{"workspace", a.workspace}, {"percent", a.percent}, {"spent_micros", a.spent},
-               {"budget_micros", a.budget}});
+    log::warn("AI budget threshold reached",
+              {{"workspace", a.workspace.empty() ? std::string("platform") : a.workspace},
+               {"month", format_year_month(a.month, '-')},
+               {"percent", a.percent},
+               {"spent_microdollars", a.spent},
+               {"budget_microdollars", a.budget}});
     if (!alert_) continue;
     try {
-      alert_(a.workspace, a.percent, a.spent, a.budget);
+      alert_(a);
     } catch (const std::exception& e) {
       log::error("ai budgets: alert callback failed", {{"error", e.what()}});
     }
@@ -250,7 +249,7 @@ void Budgets::fire(const std::vector<Alert>& alerts) {
 asio::awaitable<Budgets::Admission> Budgets::admit(const std::string& workspace_in, int64_t estimated_tokens) {
   const std::string workspace = canonical_workspace(workspace_in);
   const SysTime now = clock_.now();
-  const std::string month = month_name(month_of(now));
+  const std::string month = format_year_month(utc_month(now));
   const std::vector<Counter> cs = counters(workspace, month);
   const std::vector<int64_t> spent = co_await read(cs, month);
 
@@ -270,18 +269,10 @@ asio::awaitable<Budgets::Admission> Budgets::admit(const std::string& workspace_
   if (!workspace.empty() && (config_.workspace_rpm > 0 || config_.workspace_tpm > 0)) {
     const int64_t now_us = now.time_since_epoch().count();
     RateDecision d;
-    bool local = false;
-    try {
+    auto admit_in_redis = [&]() -> asio::awaitable<void> {
       d = co_await redis_rate_.admit(workspace, now_us, estimated_tokens);
-      answered();
-    } catch (const redis::RedisUnavailable& e) {
-      fell_back("rate", e);
-      local = true;
-    } catch (const redis::RedisError& e) {
-      fell_back("rate", e);
-      local = true;
-    }
-    if (local) d = local_rate_.admit(workspace, now_us, estimated_tokens);
+    };
+    if (!co_await through_redis("rate", admit_in_redis)) d = local_rate_.admit(workspace, now_us, estimated_tokens);
     if (d.verdict != RateDecision::Verdict::ok) {
       const bool rpm = d.verdict == RateDecision::Verdict::rpm;
       rejections_.with({rpm ? "rpm" : "tpm"}).inc();
@@ -302,22 +293,14 @@ asio::awaitable<void> Budgets::charge(const std::string& workspace_in, int64_t c
                                       int64_t estimated_tokens) {
   const std::string workspace = canonical_workspace(workspace_in);
   const SysTime now = clock_.now();
-  const std::string month = month_name(month_of(now));
+  const auto ym = utc_month(now);
+  const std::string month = format_year_month(ym);
 
   if (!workspace.empty() && config_.workspace_tpm > 0 && tokens != estimated_tokens) {
     const int64_t now_us = now.time_since_epoch().count();
     const int64_t delta = std::max<int64_t>(tokens, 0) - std::max<int64_t>(estimated_tokens, 0);
-    bool local = false;
-    try {
-      co_await redis_rate_.correct(workspace, now_us, delta);
-    } catch (const redis::RedisUnavailable& e) {
-      fell_back("rate", e);
-      local = true;
-    } catch (const redis::RedisError& e) {
-      fell_back("rate", e);
-      local = true;
-    }
-    if (local) local_rate_.correct(workspace, now_us, delta);
+    auto correct_in_redis = [&]() -> asio::awaitable<void> { co_await redis_rate_.correct(workspace, now_us, delta); };
+    if (!co_await through_redis("rate", correct_in_redis)) local_rate_.correct(workspace, now_us, delta);
   }
 
   if (cost_micros <= 0) co_return;  // cache hits and free calls
@@ -329,33 +312,25 @@ asio::awaitable<void> Budgets::charge(const std::string& workspace_in, int64_t c
     args.push_back(std::to_string(c.budget));
   }
 
-  std::vector<Alert> alerts;
-  bool local = false;
-  try {
+  std::vector<BudgetAlert> alerts;
+  auto charge_in_redis = [&]() -> asio::awaitable<void> {
     redis::Reply reply = co_await redis_.eval(charge_script(), std::move(keys), std::move(args));
     if (reply.type != redis::Reply::Type::array || reply.elements.size() != cs.size() * 3)
       throw redis::RedisError("budget charge script: unexpected reply");
-    answered();
     for (size_t i = 0; i < cs.size(); ++i) {
       const int64_t v = reply.elements[3 * i].integer;
       remember_charged(month, cs[i], v);
-      if (reply.elements[3 * i + 1].integer == 1) alerts.push_back(Alert{cs[i].alert_workspace, 80, v, cs[i].budget});
-      if (reply.elements[3 * i + 2].integer == 1) alerts.push_back(Alert{cs[i].alert_workspace, 100, v, cs[i].budget});
+      if (reply.elements[3 * i + 1].integer == 1) alerts.push_back(BudgetAlert{cs[i].alert_workspace, ym, 80, v, cs[i].budget});
+      if (reply.elements[3 * i + 2].integer == 1) alerts.push_back(BudgetAlert{cs[i].alert_workspace, ym, 100, v, cs[i].budget});
     }
-  } catch (const redis::RedisUnavailable& e) {
-    fell_back("charge", e);
-    local = true;
-  } catch (const redis::RedisError& e) {
-    fell_back("charge", e);
-    local = true;
-  }
-  if (local) alerts = charge_locally(cs, month, cost_micros);
+  };
+  if (!co_await through_redis("charge", charge_in_redis)) alerts = charge_locally(cs, ym, cost_micros);
   fire(alerts);
 }
 
 asio::awaitable<int64_t> Budgets::spent(const std::string& workspace_in) {
   const std::string workspace = canonical_workspace(workspace_in);
-  const std::string month = month_name(month_of(clock_.now()));
+  const std::string month = format_year_month(utc_month(clock_.now()));
   // The workspace's own counter comes first; "" has only the platform's.
   const std::vector<Counter> cs = counters(workspace, month);
   const std::vector<int64_t> values = co_await read(cs, month);
@@ -363,32 +338,33 @@ asio::awaitable<int64_t> Budgets::spent(const std::string& workspace_in) {
 }
 
 asio::awaitable<int> Budgets::reconcile() {
-  const auto ym = month_of(clock_.now());
-  const std::string month = month_name(ym);
+  const auto ym = utc_month(clock_.now());
+  const std::string month = format_year_month(ym);
   const SysTime from = month_start(ym);
   const SysTime to = month_start(ym + std::chrono::months(1));
-  const db::Timestamp f = from, t = to;
-
-  db::Result res = co_await db_.query(kWorkspaceSpend, f, t);
-  std::optional<std::string> everything;
-  const int64_t total = co_await spend_micros(db_, everything, from, to);
+  const SpendByWorkspace spend = co_await spend_by_workspace(db_, from, to);
+  const int64_t total = spend.total;
 
   const std::string ttl = std::to_string(kMonthTtlSeconds);
   std::vector<redis::Command> writes;
-  writes.reserve(res.size() + 1);
-  for (const auto& row : res) {
-    const std::string key = workspace_key(month, row.get<std::string>(0));
-    const int64_t spend = row.get<int64_t>(1);
-    writes.push_back(redis::Command{"SET", key, std::to_string(spend), "EX", ttl});
-    remember(month, key, spend);
+  writes.reserve(spend.workspaces.size() + 1);
+  for (const auto& [workspace, micros] : spend.workspaces) {
+    const std::string key = workspace_key(month, workspace);
+    writes.push_back(redis::Command{"SET", key, std::to_string(micros), "EX", ttl});
+    remember(month, key, micros);
   }
   writes.push_back(redis::Command{"SET", platform_key(month), std::to_string(total), "EX", ttl});
   remember(month, platform_key(month), total);
 
-  const int written = static_cast<int>(res.size());
-  std::vector<redis::Reply> replies = co_await redis_.pipeline(std::move(writes));
-  for (const auto& r : replies)
-    if (r.is_error()) throw redis::RedisError("budget reconcile: " + r.str);
+  const int written = static_cast<int>(spend.workspaces.size());
+  for (size_t begin = 0; begin < writes.size(); begin += kReconcileChunk) {
+    const size_t end = std::min(writes.size(), begin + kReconcileChunk);
+    std::vector<redis::Command> chunk(std::make_move_iterator(writes.begin() + static_cast<ptrdiff_t>(begin)),
+                                      std::make_move_iterator(writes.begin() + static_cast<ptrdiff_t>(end)));
+    std::vector<redis::Reply> replies = co_await redis_.pipeline(std::move(chunk));
+    for (const auto& r : replies)
+      if (r.is_error()) throw redis::RedisError("budget reconcile: " + r.str);
+  }
   log::info("ai budgets: counters reconciled", {{"month", month}, {"workspaces", written}, {"total_micros", total}});
   co_return written;
 }

@@ -17,8 +17,10 @@
 //
 // The counters are a fast copy of the usage log (ai.usage), which is the
 // record: reconcile() (the ai.budget_reconcile job) rewrites them from it,
-// so that a counter that missed charges (Redis down, a lost reply) or
-// counted ones the log never got does not drift for long. A charge that
+// so that a counter that missed charges (Redis down, a lost reply), or
+// counted more than the log of a workspace with rows this month, does not
+// drift for long. A workspace with no rows in the log this month (all its
+// rows lost) keeps its counter until the month ends. A charge that
 // lands between reconcile's read of the log and its write is lost until the
 // next run; the log's own batching lag has the same effect.
 //
@@ -42,6 +44,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -67,6 +70,15 @@ struct BudgetConfig {
   int workspace_rpm = 0;                 // requests per minute per workspace; 0 = unlimited
   int workspace_tpm = 0;                 // tokens per minute per workspace (estimated before, corrected after); 0 = unlimited
   bool downgrade = false;                // over budget: answer from the cheapest route instead of refusing
+};
+
+// A budget threshold reached: sent once per counter and month.
+struct BudgetAlert {
+  std::string workspace;          // "" for the platform's budget
+  std::chrono::year_month month;  // the month the spend counts for (UTC)
+  int percent = 0;                // 80 or 100
+  int64_t spent = 0;              // micro-dollars, when the threshold was crossed
+  int64_t budget = 0;             // micro-dollars
 };
 
 class Budgets {
@@ -108,8 +120,8 @@ class Budgets {
   // (the job retries); the in-process copies are updated either way.
   boost::asio::awaitable<int> reconcile();
 
-  // Called with (workspace, 80 or 100, spent, budget). Set once, before use.
-  using AlertCallback = std::function<void(const std::string&, int, int64_t, int64_t)>;
+  // Called for each alert. Set once, before use.
+  using AlertCallback = std::function<void(const BudgetAlert&)>;
   void on_alert(AlertCallback callback);
 
  private:
@@ -119,18 +131,19 @@ class Budgets {
     std::string alert_workspace;  // what the alert callback is told
     const char* reason;           // rejection label when it is over budget
   };
-  struct Alert {
-    std::string workspace;
-    int percent;
-    int64_t spent, budget;
-  };
   std::vector<Counter> counters(const std::string& workspace, const std::string& month) const;
   boost::asio::awaitable<std::vector<int64_t>> read(const std::vector<Counter>& counters, const std::string& month);
-  std::vector<Alert> charge_locally(const std::vector<Counter>& counters, const std::string& month, int64_t cost);
+  std::vector<BudgetAlert> charge_locally(const std::vector<Counter>& counters, std::chrono::year_month month,
+                                         int64_t cost);
   void roll_month(const std::string& month);  // mutex_ held
   void remember(const std::string& month, const std::string& key, int64_t value);
   void remember_charged(const std::string& month, const Counter& counter, int64_t value);
-  void fire(const std::vector<Alert>& alerts);
+  void fire(const std::vector<BudgetAlert>& alerts);
+  // Runs `op` (a coroutine talking to Redis): true when Redis answered,
+  // false when it was unavailable or answered an error (noted by
+  // fell_back): the caller then uses its in-process copy.
+  template <class Op>
+  boost::asio::awaitable<bool> through_redis(const char* what, Op& op);
   void fell_back(const char* what, const std::exception& e);
   void answered();
 

@@ -1,5 +1,6 @@
 #include "ai_router/prompt_samples.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 namespace huntaze::ai_router {
@@ -51,17 +52,20 @@ std::string sample_request_json(const AiRequest& request) {
   return boost::json::serialize(out);
 }
 
-asio::awaitable<int64_t> prune_prompt_samples(db::Database& db, SysTime now, std::chrono::hours retention) {
+asio::awaitable<int64_t> prune_prompt_samples(db::Database& db, SysTime now, std::chrono::hours retention,
+                                              jobs::JobContext* job, int64_t batch) {
   static constexpr const char* kDelete = R"(
 DELETE FROM ai.prompt_samples
- WHERE id IN (SELECT id FROM ai.prompt_samples WHERE at < $1 ORDER BY at LIMIT 10000))";
+ WHERE id IN (SELECT id FROM ai.prompt_samples WHERE at < $1 ORDER BY at LIMIT $2))";
   const db::Timestamp cutoff(now - retention);
+  batch = std::max<int64_t>(batch, 1);
   int64_t total = 0;
   for (;;) {
-    auto result = co_await db.query(kDelete, cutoff);
+    auto result = co_await db.query(kDelete, cutoff, batch);
     const int64_t n = result.affected();
     total += n;
-    if (n < 10000) break;
+    if (n < batch) break;
+    if (job) co_await job->heartbeat();
   }
   co_return total;
 }

@@ -15,6 +15,7 @@
 #include "huntaze/ai_router/router.hpp"
 #include "huntaze/core/clock.hpp"
 #include "huntaze/db/database.hpp"
+#include "huntaze/jobs/job_context.hpp"
 
 namespace huntaze::ai_router {
 
@@ -24,11 +25,14 @@ inline constexpr const char* kPromptSamplesPruneKind = "ai.prompt_samples_prune"
 
 // The request as a compact JSON document: messages (images as their URL
 // scheme and size only: data: URLs are whole files) and output parameters.
-// Not cut: the writer cuts it to kMaxSampleRequestBytes.
+// Not cut: UsageLog::record() cuts it to kMaxSampleRequestBytes.
 std::string sample_request_json(const AiRequest& request);
 
-// Deletes samples older than now - retention, in batches of 10,000 so that
-// no single statement holds locks for long. Returns how many were deleted.
-boost::asio::awaitable<int64_t> prune_prompt_samples(db::Database& db, SysTime now, std::chrono::hours retention);
+// Deletes samples older than now - retention, in batches of `batch` rows so
+// that no single statement holds locks for long, with a heartbeat (a
+// cancellation point) between batches when run as a job. Returns how many
+// were deleted.
+boost::asio::awaitable<int64_t> prune_prompt_samples(db::Database& db, SysTime now, std::chrono::hours retention,
+                                                     jobs::JobContext* job = nullptr, int64_t batch = 10'000);
 
 }  // namespace huntaze::ai_router

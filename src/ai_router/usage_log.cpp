@@ -73,6 +73,15 @@ int64_t clamp(int64_t v, int64_t hi) { return std::clamp<int64_t>(v, 0, hi); }
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 constexpr int64_t kInt16Max = std::numeric_limits<int16_t>::max();
 
+// Sampled bodies waiting in the queue at most (they are already cut to
+// kMaxSampleRequestBytes + kMaxSampleResponseBytes each): while the database
+// is away, later rows are queued without their samples.
+constexpr size_t kMaxPendingSampleBytes = 64 << 20;
+
+size_t sample_bytes(const UsageRecord& r) {
+  return r.sample ? r.sample->request.size() + r.sample->response.size() : 0;
+}
+
 // Whole valid UTF-8 characters only, no NUL, at most kMaxText bytes: text
 // that PostgreSQL rejects would fail the batch it is in every time.
 void clean_text(std::string& s) {
@@ -155,6 +164,7 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
 
   mutable std::mutex mutex;
   std::deque<UsageRecord> queue;  // oldest first; guarded by mutex
+  size_t pending_sample_bytes = 0;  // of the samples in queue; guarded by mutex
   std::atomic<bool> wake_posted{false};
   std::atomic<bool> loop_alive{false};
   RateLimit rejected_warning, full_warning;
@@ -184,15 +194,26 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
                   {{"reason", invalid}, {"task", r.task}, {"request_id", r.request_id}});
       return;
     }
+    // Cut before queueing: the queue holds rows, not request bodies.
+    if (r.sample)
+      r.sample = std::make_shared<const UsageRecord::Sample>(UsageRecord::Sample{
+          clean_utf8(r.sample->request, kMaxSampleRequestBytes), clean_utf8(r.sample->response, kMaxSampleResponseBytes)});
     size_t size = 0;
+    bool sample_dropped = false;
     {
       std::lock_guard lock(mutex);
       if (queue.size() < config.max_pending) {
+        if (r.sample && pending_sample_bytes + sample_bytes(r) > kMaxPendingSampleBytes) {
+          r.sample.reset();  // the row matters more than its sample
+          sample_dropped = true;
+        }
+        pending_sample_bytes += sample_bytes(r);
         queue.push_back(std::move(r));
         size = queue.size();
       }
       pending_gauge.set(static_cast<double>(queue.size()));
     }
+    if (sample_dropped) samples_lost.inc();
     if (size == 0) {
       dropped.inc();
       if (full_warning.allow())
@@ -220,6 +241,7 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
     n = std::min(n, queue.size());
     rows.reserve(n);
     for (size_t i = 0; i < n; ++i) {
+      pending_sample_bytes -= sample_bytes(queue.front());
       rows.push_back(std::move(queue.front()));
       queue.pop_front();
     }
@@ -233,8 +255,10 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
     size_t lost = 0;
     {
       std::lock_guard lock(mutex);
+      for (const auto& r : rows) pending_sample_bytes += sample_bytes(r);
       queue.insert(queue.begin(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
       while (queue.size() > config.max_pending) {
+        pending_sample_bytes -= sample_bytes(queue.front());
         queue.pop_front();
         ++lost;
       }
@@ -289,8 +313,8 @@ struct UsageLog::Impl : std::enable_shared_from_this<UsageLog::Impl> {
       task.push_back(r.task);
       model.push_back(r.model);
       request_id.push_back(r.request_id);
-      request.push_back(clean_utf8(r.sample->request, kMaxSampleRequestBytes));
-      response.push_back(clean_utf8(r.sample->response, kMaxSampleResponseBytes));
+      request.push_back(r.sample->request);  // cleaned and cut by record()
+      response.push_back(r.sample->response);
     }
     if (at.empty()) co_return;
     const size_t n = at.size();

@@ -61,6 +61,9 @@ class UsageLog {
   // 9999 on, is rejected: counted as dropped, with a warning at most once a
   // minute. Text fields are cut to a sane length and
   // cleaned to valid UTF-8 without NUL, so one odd row cannot poison a batch.
+  // A sampled body is cut to kMaxSampleRequestBytes / kMaxSampleResponseBytes
+  // here; while 64 MiB of them wait, later rows are queued without theirs
+  // (counted in huntaze_ai_prompt_samples_total{result="lost"}).
   void record(UsageRecord record) noexcept;
 
   // Whether to keep this call's prompt and answer: true for a

@@ -1,15 +1,15 @@
 #include "ai_router/usage_partitions.hpp"
 
-#include "ai_router/prompt_samples.hpp"
-
 #include <cstdio>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 
+#include "ai_router/prompt_samples.hpp"
 #include "ai_router/usage_log.hpp"
 #include "huntaze/core/log.hpp"
+#include "huntaze/core/time_format.hpp"
 
 namespace huntaze::ai_router {
 
@@ -33,11 +33,7 @@ bool formattable(year_month m) {
   return m.ok() && static_cast<int>(m.year()) >= 1970 && static_cast<int>(m.year()) <= 9998;
 }
 
-std::string partition_name(year_month m) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "usage_%04d%02u", static_cast<int>(m.year()), static_cast<unsigned>(m.month()));
-  return buf;
-}
+std::string partition_name(year_month m) { return "usage_" + format_year_month(m); }
 
 // "usage_YYYYMM" -> the month; nullopt for any other name (a partition an
 // operator attached by hand is none of our business).
@@ -58,12 +54,7 @@ std::optional<year_month> parse_partition_name(std::string_view name) {
 }
 
 // A timestamptz literal for the first instant of the month, UTC.
-std::string month_start_literal(year_month m) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "'%04d-%02u-01 00:00:00+00'", static_cast<int>(m.year()),
-                static_cast<unsigned>(m.month()));
-  return buf;
-}
+std::string month_start_literal(year_month m) { return "'" + format_iso8601(month_start(m)) + "'"; }
 
 std::string create_sql(year_month m) {
   const year_month next = m + std::chrono::months(1);
@@ -75,9 +66,7 @@ std::string create_sql(year_month m) {
 
 std::string drop_sql(year_month m) { return "DROP TABLE IF EXISTS ai." + partition_name(m); }
 
-SysTime month_end(year_month m) {
-  return SysTime(std::chrono::sys_days((m + std::chrono::months(1)) / 1).time_since_epoch());
-}
+SysTime month_end(year_month m) { return month_start(m + std::chrono::months(1)); }
 
 // One pass under the advisory lock: create what is missing of `create`,
 // drop what expired at `expire_at` (when given).
@@ -121,10 +110,7 @@ asio::awaitable<std::pair<int, int>> locked_pass(
 
 }  // namespace
 
-year_month usage_month(SysTime t) {
-  const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(t)};
-  return d.year() / d.month();
-}
+year_month usage_month(SysTime t) { return utc_month(t); }
 
 bool usage_month_expired(year_month month, SysTime now, std::chrono::hours retention) {
   return month_end(month) < now - std::chrono::duration_cast<std::chrono::microseconds>(retention);
@@ -154,8 +140,8 @@ void register_usage_jobs(jobs::JobRegistry& registry, db::Database& db, const Cl
       jobs::KindOptions{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 5}});
   registry.add(
       kPromptSamplesPruneKind,
-      [&db, &clock, retention = config.sample_retention](jobs::JobContext&) -> asio::awaitable<void> {
-        co_await prune_prompt_samples(db, clock.now(), retention);
+      [&db, &clock, retention = config.sample_retention](jobs::JobContext& job) -> asio::awaitable<void> {
+        co_await prune_prompt_samples(db, clock.now(), retention, &job);
       },
       jobs::KindOptions{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 5}});
 }

@@ -35,6 +35,12 @@ constexpr const char* kSpendPlatform = SPEND_SELECT " AND workspace_id IS NULL";
 constexpr const char* kSpendWorkspace = SPEND_SELECT " AND workspace_id = $3";
 #undef SPEND_SELECT
 
+// Every workspace's spend and the platform's own (workspace_id NULL) in one
+// scan of the range.
+constexpr const char* kSpendByWorkspace =
+    "SELECT workspace_id::text, sum(cost_micros)::bigint FROM ai.usage WHERE at >= $1 AND at < $2 "
+    "GROUP BY workspace_id";
+
 Uuid workspace_id(const std::string& text) {
   auto id = Uuid::parse(text);
   if (!id) throw std::invalid_argument("usage filter: workspace is not a UUID");
@@ -85,6 +91,20 @@ asio::awaitable<int64_t> spend_micros(db::Executor& db, std::optional<std::strin
     res = co_await db.query(kSpendWorkspace, f, t, id);
   }
   co_return res.front().get<int64_t>(0);
+}
+
+asio::awaitable<SpendByWorkspace> spend_by_workspace(db::Executor& db, SysTime from, SysTime to) {
+  const db::Timestamp f = from, t = to;
+  db::Result res = co_await db.query(kSpendByWorkspace, f, t);
+  SpendByWorkspace out;
+  out.workspaces.reserve(res.size());
+  for (const auto& row : res) {
+    const auto workspace = row.get<std::optional<std::string>>(0);
+    const int64_t spend = row.get<int64_t>(1);
+    out.total += spend;
+    if (workspace) out.workspaces.emplace_back(*workspace, spend);
+  }
+  co_return out;
 }
 
 }  // namespace huntaze::ai_router

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "huntaze/core/clock.hpp"
@@ -43,5 +44,15 @@ boost::asio::awaitable<std::vector<UsageRow>> query_usage(db::Executor& db, cons
 // Throws std::invalid_argument when the workspace is neither "" nor a UUID.
 boost::asio::awaitable<int64_t> spend_micros(db::Executor& db, std::optional<std::string> workspace, SysTime from,
                                              SysTime to);
+
+struct SpendByWorkspace {
+  std::vector<std::pair<std::string, int64_t>> workspaces;  // every workspace with rows in the range
+  int64_t total = 0;                                        // all rows, the platform's own included
+};
+
+// Spend in [from, to) per workspace and in all, from one scan: what budgets
+// reconcile from. The same sums as spend_micros() per workspace and for
+// everything.
+boost::asio::awaitable<SpendByWorkspace> spend_by_workspace(db::Executor& db, SysTime from, SysTime to);
 
 }  // namespace huntaze::ai_router

@@ -122,7 +122,7 @@ struct App::Impl {
     ai_router::register_usage_jobs(job_registry, *database, clock, config.ai.usage);
     ai_router::register_budget_jobs(job_registry, *ai_budgets);
     job_queue = jobs::make_pg_job_queue(job_registry, clock, metrics);
-    budget_alerts = std::make_unique<ai_router::BudgetAlertPublisher>(ioc.get_executor(), *database, *job_queue, clock);
+    budget_alerts = std::make_unique<ai_router::BudgetAlertPublisher>(ioc.get_executor(), *database, *job_queue);
     ai_budgets->on_alert(budget_alerts->callback());
     cron = std::make_unique<cron::Cron>(*database, *job_queue, clock, config.cron);
     register_product_schedules(*cron, job_registry);

@@ -23,6 +23,24 @@ std::string format_iso8601(SysTime t) {
   return out;
 }
 
+std::chrono::year_month utc_month(SysTime t) {
+  const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(t)};
+  return d.year() / d.month();
+}
+
+SysTime month_start(std::chrono::year_month m) {
+  return SysTime(std::chrono::sys_days(m / 1).time_since_epoch());
+}
+
+std::string format_year_month(std::chrono::year_month m, char separator) {
+  char buf[16];
+  if (separator)
+    std::snprintf(buf, sizeof buf, "%04d%c%02u", static_cast<int>(m.year()), separator, static_cast<unsigned>(m.month()));
+  else
+    std::snprintf(buf, sizeof buf, "%04d%02u", static_cast<int>(m.year()), static_cast<unsigned>(m.month()));
+  return buf;
+}
+
 namespace {
 
 bool digits(std::string_view s, size_t pos, size_t count, int& out) {

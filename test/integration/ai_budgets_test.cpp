@@ -15,14 +15,17 @@
 #include <vector>
 
 #include "ai_router/budget_events.hpp"
+#include "ai_router/budget_rate.hpp"
 #include "ai_router/budgets.hpp"
 #include "ai_router/usage_partitions.hpp"
 #include "db_fixture.hpp"
+#include "huntaze/core/time_format.hpp"
 #include "huntaze/core/uuid.hpp"
 #include "huntaze/jobs/job_queue.hpp"
 #include "huntaze/jobs/registry.hpp"
 #include "jobs/pg_job_queue.hpp"
 #include "redis_fixture.hpp"
+#include "support/fake_job_context.hpp"
 
 using namespace huntaze;
 using namespace std::chrono_literals;
@@ -44,11 +47,6 @@ SysTime mid_month(std::chrono::year_month ym) {
   return SysTime(std::chrono::sys_days(ym / 10).time_since_epoch()) + 12h;
 }
 
-std::string month_name(std::chrono::year_month ym) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d%02u", static_cast<int>(ym.year()), static_cast<unsigned>(ym.month()));
-  return buf;
-}
 
 std::string workspace() { return Uuid::v7().str(); }
 
@@ -66,7 +64,7 @@ struct Env {
       : redis(rc ? *rc : test::shared_redis_config()), month(random_month()), clock(mid_month(month)), config(c) {
     // Leftovers of an earlier run that drew the same month.
     for (auto ym : {month, month + std::chrono::months(1)}) {
-      const std::string key = "huntaze:ai:budget:" + month_name(ym) + ":platform";
+      const std::string key = "huntaze:ai:budget:" + format_year_month(ym) + ":platform";
       redis.io.block(redis.redis->command("DEL", key, key + ":alert80", key + ":alert100"));
     }
     budgets = make();
@@ -74,9 +72,9 @@ struct Env {
 
   std::unique_ptr<Budgets> make() {
     auto b = std::make_unique<Budgets>(*redis.redis, *db.db, clock, registry, config);
-    b->on_alert([this](const std::string& ws, int percent, int64_t spent, int64_t budget) {
+    b->on_alert([this](const ai_router::BudgetAlert& a) {
       std::lock_guard lock(alerts_mutex);
-      alerts.push_back(Alert{ws, percent, spent, budget});
+      alerts.push_back(Alert{a.workspace, a.percent, a.spent, a.budget});
     });
     return b;
   }
@@ -241,7 +239,7 @@ TEST_CASE("ai budgets: a workspace over its month's budget is refused, or downgr
   env.charge(a, 400);
   REQUIRE(env.spent(a) == 1000);
   // The month's counter, kept ~40 days.
-  const std::string key = "huntaze:ai:budget:" + month_name(env.month) + ":ws:" + a;
+  const std::string key = "huntaze:ai:budget:" + format_year_month(env.month) + ":ws:" + a;
   REQUIRE(env.redis.io.block(env.redis.redis->command("GET", key)).str == "1000");
   const int64_t ttl = env.redis.io.block(env.redis.redis->command("TTL", key)).integer;
   REQUIRE(ttl > 39 * 86400);
@@ -392,6 +390,12 @@ TEST_CASE("ai budgets: reconcile rebuilds the month's counters from the usage lo
   const auto* kind = registry.find(ai_router::kBudgetReconcileKind);
   REQUIRE(kind != nullptr);
   REQUIRE(kind->queue == "default");
+  env.charge(a, 77);  // drift again
+  REQUIRE(env.spent(a) == 577);
+  test::FakeJobContext context(ai_router::kBudgetReconcileKind);
+  env.redis.io.block(kind->handler(context));
+  REQUIRE(env.spent(a) == 500);
+  REQUIRE(env.spent("") == 500 + b_expected + 50);
 }
 
 TEST_CASE("ai budgets: while Redis is down admit and charge work in process and count the fallback",
@@ -455,7 +459,7 @@ TEST_CASE("ai budgets: alerts are published as ai.budget_threshold events for su
   kinds.subscribe({.name = "budget-mail", .topic = "ai", .filter = {.types = {"ai.budget_threshold"}},
                    .handler = [](jobs::JobContext&) -> asio::awaitable<void> { co_return; }});
   auto queue = jobs::make_pg_job_queue(kinds, env.clock, env.registry);
-  ai_router::BudgetAlertPublisher publisher(env.db.io.executor(), *env.db.db, *queue, env.clock);
+  ai_router::BudgetAlertPublisher publisher(env.db.io.executor(), *env.db.db, *queue);
   env.budgets->on_alert(publisher.callback());
 
   const auto a = workspace();
@@ -474,10 +478,7 @@ TEST_CASE("ai budgets: alerts are published as ai.budget_threshold events for su
   CHECK(data.at("percent") == 80);
   CHECK(data.at("spent_microdollars") == 850);
   CHECK(data.at("budget_microdollars") == 1000);
-  char month[16];
-  std::snprintf(month, sizeof month, "%04d-%02u", static_cast<int>(env.month.year()),
-                static_cast<unsigned>(env.month.month()));
-  CHECK(data.at("month") == month);
+  CHECK(data.at("month") == format_year_month(env.month, '-').c_str());
   CHECK(payload.at("attributes").at("workspace_id") == a.c_str());
 
   env.charge(a, 10);  // still 86%: no second event
@@ -486,4 +487,50 @@ TEST_CASE("ai budgets: alerts are published as ai.budget_threshold events for su
   CHECK(test::admin_scalar(env.db.url, "SELECT string_agg(payload->'data'->>'percent', ',' ORDER BY id) FROM "
                                        "jobs.jobs WHERE kind = 'event:budget-mail'") == "80,100");
   env.db.io.block(publisher.drain());
+}
+
+TEST_CASE("ai budgets: the in-process rate limiter decides exactly as the Redis script does", "[ai_budgets]") {
+  test::RedisFixture redis;
+  const ai_router::RateLimits limits{3, 1000};  // 3 requests and 1,000 tokens a minute
+  ai_router::RedisRateLimiter remote(*redis.redis, limits);
+  ai_router::LocalRateLimiter local(limits);
+  const auto ws = workspace();
+  const int64_t t0 = 2'000'000'000'000'000;  // µs since the epoch (2033)
+  struct Step {
+    int64_t at_ms;
+    bool admit;  // else correct
+    int64_t tokens;
+  };
+  const std::vector<Step> steps = {
+      {0, true, 400},         {0, true, 400},           {0, true, 400},  // the bucket runs short
+      {1000, true, 100},      {1000, true, 10},                          // the request window is full
+      {2000, false, 100'000},                                            // a huge real count: debt, capped
+      {3000, true, 1},        {61 * 60'000, true, 1},   {61 * 60'000, false, -50},
+      {61 * 60'000, true, 900}, {61 * 60'000 + 30'000, true, 900},
+  };
+  std::vector<ai_router::RateDecision> decisions;
+  for (const auto& step : steps) {
+    const int64_t now = t0 + step.at_ms * 1000;
+    if (!step.admit) {
+      redis.io.block(remote.correct(ws, now, step.tokens));
+      local.correct(ws, now, step.tokens);
+      continue;
+    }
+    const auto r = redis.io.block(remote.admit(ws, now, step.tokens));
+    const auto l = local.admit(ws, now, step.tokens);
+    CHECK(static_cast<int>(r.verdict) == static_cast<int>(l.verdict));
+    CHECK(r.retry_after == l.retry_after);
+    decisions.push_back(r);
+  }
+  using V = ai_router::RateDecision::Verdict;
+  REQUIRE(decisions.size() == 9);
+  CHECK(decisions[0].verdict == V::ok);
+  CHECK(decisions[2].verdict == V::tpm);
+  CHECK(decisions[3].verdict == V::ok);
+  CHECK(decisions[4].verdict == V::rpm);
+  // In debt by at most an hour of tokens: the wait is about an hour, not 100 minutes.
+  CHECK(decisions[5].verdict != V::ok);
+  CHECK(decisions[5].retry_after <= std::chrono::milliseconds(61 * 60'000));
+  CHECK(decisions[5].retry_after > std::chrono::milliseconds(59 * 60'000));
+  CHECK(decisions[6].verdict == V::ok);
 }

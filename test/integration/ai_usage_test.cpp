@@ -18,6 +18,7 @@
 #include "huntaze/core/uuid.hpp"
 #include "huntaze/jobs/job_context.hpp"
 #include "huntaze/jobs/registry.hpp"
+#include "support/fake_job_context.hpp"
 
 using namespace huntaze;
 using namespace std::chrono_literals;
@@ -511,22 +512,66 @@ TEST_CASE("the partitions job kind is registered on the default queue", "[ai_usa
   CHECK(registry.find(ai_router::kPromptSamplesPruneKind) != nullptr);
 
   // Its handler maintains the partitions at the clock's time.
-  struct Context final : jobs::JobContext {
-    int64_t id() const override { return 1; }
-    const std::string& kind() const override { return kind_; }
-    const std::string& queue() const override { return queue_; }
-    int attempt() const override { return 1; }
-    int max_attempts() const override { return 5; }
-    const boost::json::value& payload() const override { return payload_; }
-    SysTime deadline() const override { return SysTime::max(); }
-    bool cancelled() const override { return false; }
-    asio::awaitable<void> heartbeat() override { co_return; }
-    std::string kind_ = ai_router::kUsagePartitionsKind, queue_ = "default";
-    boost::json::value payload_ = boost::json::object();
-  } context;
+  test::FakeJobContext context(ai_router::kUsagePartitionsKind);
   u.clock.set(at("2032-03-03T00:00:00Z"));
   u.f.block(kind->handler(context));
   CHECK(u.partitions() == std::set<std::string>{"usage_203203", "usage_203204", "usage_203205"});
+}
+
+TEST_CASE("the prompt samples job prunes with sample_retention, not the usage log's retention", "[ai_usage]") {
+  UsageLogConfig config;
+  config.sample_retention = 24h * 7;
+  config.retention = 24h * 400;
+  Usage u(config);
+  for (auto when : {kNow - 10 * 24h, kNow - 8 * 24h, kNow - 6 * 24h}) {
+    auto row = usage(when, kWsA, "generate", "m", 1, 1, 1);
+    row.sample = std::make_shared<const UsageRecord::Sample>(UsageRecord::Sample{"{}", "answer"});
+    u.log->record(row);
+  }
+  u.flush();
+  REQUIRE(u.scalar("SELECT count(*) FROM ai.prompt_samples") == 3);
+  jobs::JobRegistry registry;
+  ai_router::register_usage_jobs(registry, *u.f.db, u.clock, u.config);
+  const auto* kind = registry.find(ai_router::kPromptSamplesPruneKind);
+  REQUIRE(kind != nullptr);
+  CHECK(kind->queue == "default");
+  test::FakeJobContext context(ai_router::kPromptSamplesPruneKind);
+  u.f.block(kind->handler(context));
+  CHECK(u.scalar("SELECT count(*) FROM ai.prompt_samples") == 1);
+  CHECK(u.rows() == 3);
+}
+
+TEST_CASE("prune_prompt_samples deletes in batches with a heartbeat between them", "[ai_usage]") {
+  Usage u;
+  for (int i = 0; i < 5; ++i) {
+    auto row = usage(kNow - 30 * 24h + std::chrono::minutes(i), kWsA, "generate", "m", i, 1, 1);
+    row.sample = std::make_shared<const UsageRecord::Sample>(UsageRecord::Sample{"{}", "old"});
+    u.log->record(row);
+  }
+  u.flush();
+  test::FakeJobContext context(ai_router::kPromptSamplesPruneKind);
+  CHECK(u.f.block(ai_router::prune_prompt_samples(*u.f.db, kNow, 24h * 7, &context, 2)) == 5);
+  CHECK(context.heartbeats == 2);  // after the two full batches of 2; the last batch (1) ends the loop
+  CHECK(u.scalar("SELECT count(*) FROM ai.prompt_samples") == 0);
+}
+
+TEST_CASE("samples waiting to be written are bounded in bytes: beyond it rows queue without theirs", "[ai_usage]") {
+  Usage u;
+  const std::string request(ai_router::kMaxSampleRequestBytes + 1000, 'q');  // cut to the maximum on record()
+  const std::string response(ai_router::kMaxSampleResponseBytes + 1000, 'r');
+  const size_t per_sample = ai_router::kMaxSampleRequestBytes + ai_router::kMaxSampleResponseBytes;
+  const size_t fit = (64u << 20) / per_sample;
+  for (size_t i = 0; i < fit + 10; ++i) {
+    auto row = usage(kNow, kWsA, "generate", "m", static_cast<int64_t>(i), 1, 1);
+    row.sample = std::make_shared<const UsageRecord::Sample>(UsageRecord::Sample{request, response});
+    u.log->record(row);
+  }
+  CHECK(u.f.registry.counter("huntaze_ai_prompt_samples_total", "", {"result"}).with({"lost"}).value() == 10);
+  u.flush();
+  CHECK(u.rows() == static_cast<int64_t>(fit + 10));
+  CHECK(u.scalar("SELECT count(*) FROM ai.prompt_samples") == static_cast<int64_t>(fit));
+  CHECK(u.scalar("SELECT max(octet_length(request)) FROM ai.prompt_samples") ==
+        static_cast<int64_t>(ai_router::kMaxSampleRequestBytes));
 }
 
 TEST_CASE("sampled rows write their bodies, cleaned and cut, and prune deletes samples past retention", "[ai_usage]") {

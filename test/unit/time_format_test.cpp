@@ -20,3 +20,14 @@ TEST_CASE("ISO-8601 formatting and parsing round-trip UTC instants", "[core]") {
   CHECK_FALSE(parse_iso8601("2026-11-21T10:05:07Zjunk"));
   CHECK_FALSE(parse_iso8601("2026-11-21T24:00:00Z"));
 }
+
+TEST_CASE("UTC months: the month of an instant, its first instant, and its name", "[time]") {
+  using namespace std::chrono;
+  const auto t = *huntaze::parse_iso8601("2026-11-30T23:59:59.999999Z");
+  CHECK(huntaze::utc_month(t) == year(2026) / November);
+  CHECK(huntaze::utc_month(t + microseconds(1)) == year(2026) / December);
+  CHECK(huntaze::format_iso8601(huntaze::month_start(year(2026) / November)) == "2026-11-01T00:00:00Z");
+  CHECK(huntaze::month_start(year(2026) / December) == t + microseconds(1));
+  CHECK(huntaze::format_year_month(year(2026) / March) == "202603");
+  CHECK(huntaze::format_year_month(year(2026) / March, '-') == "2026-03");
+}

@@ -2,6 +2,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,5 +16,12 @@ namespace huntaze {
 std::string format_iso8601(SysTime t);
 // Accepts the format above and an explicit offset ("+02:00"); nullopt when malformed.
 std::optional<SysTime> parse_iso8601(std::string_view text);
+
+// Calendar months in UTC (budgets, usage partitions, billing periods).
+std::chrono::year_month utc_month(SysTime t);
+// The first instant of the month.
+SysTime month_start(std::chrono::year_month m);
+// "202611", or "2026-11" with separator '-'. For years 0-9999.
+std::string format_year_month(std::chrono::year_month m, char separator = '\0');
 
 }  // namespace huntaze
