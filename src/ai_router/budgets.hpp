@@ -70,6 +70,8 @@ struct BudgetConfig {
   int workspace_rpm = 0;                 // requests per minute per workspace; 0 = unlimited
   int workspace_tpm = 0;                 // tokens per minute per workspace (estimated before, corrected after); 0 = unlimited
   bool downgrade = false;                // over budget: answer from the cheapest route instead of refusing
+
+  bool operator==(const BudgetConfig&) const = default;
 };
 
 // A budget threshold reached: sent once per counter and month.

@@ -45,6 +45,8 @@ struct UsageLogConfig {
   std::chrono::hours retention{24 * 400};         // partitions wholly older than this are dropped
   double sample_rate = 0;                         // fraction of answered calls whose bodies are kept
   std::chrono::hours sample_retention{24 * 7};    // how long sampled bodies are kept
+
+  bool operator==(const UsageLogConfig&) const = default;
 };
 
 class UsageLog {

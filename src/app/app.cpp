@@ -140,8 +140,9 @@ struct App::Impl {
   // The outbound client and the model router with its cache and usage log.
   void build_ai() {
     http_client = http::make_curl_client(ioc.get_executor(), config.http_client, metrics);
+    // Whether the cache is used is the router's ai.cache.enabled (it follows
+    // SIGHUP); the lock TTL is the cache's own and needs a restart.
     ai_router::CacheConfig cache_config;
-    cache_config.enabled = config.ai.router.cache_enabled;
     cache_config.lock_ttl = config.ai.router.cache_lock_ttl;
     ai_cache = std::make_unique<ai_router::ResponseCache>(*redis, metrics, cache_config);
     ai_usage = std::make_unique<ai_router::UsageLog>(ioc.get_executor(), *database, clock, metrics, config.ai.usage);
@@ -151,13 +152,19 @@ struct App::Impl {
     ai_router = ai_router::make_router(deps, config.ai.catalog, config.ai.router);
   }
 
-  // SIGHUP re-reads the configuration file and swaps the ai section (models,
-  // routes, prices, keys); a file that does not parse changes nothing. The
-  // file is read and parsed on the compute pool, not on an I/O thread.
+  // SIGHUP re-reads the configuration file and swaps the router's part of
+  // the ai section (deployments, routes, prices, keys, retries, deadline,
+  // breaker, cache on/off and TTLs, limits); a file that does not parse
+  // changes nothing. Budgets, the usage log, http_api and the cache lock
+  // TTL take effect at the next start (a warning says so). The file is read
+  // and parsed on the compute pool, not on an I/O thread.
   void wait_for_reload() {
     reload_signals.async_wait([this](const boost::system::error_code& ec, int) {
       if (ec) return;
-      asio::co_spawn(ioc, reload_ai(), [this](std::exception_ptr) { wait_for_reload(); });
+      // No new wait once shutdown began: it would keep the I/O threads running.
+      asio::co_spawn(ioc, reload_ai(), [this](std::exception_ptr) {
+        if (!stop_requested.load()) wait_for_reload();
+      });
     });
   }
 
@@ -166,8 +173,18 @@ struct App::Impl {
     std::string error;
     try {
       AppConfig fresh = co_await compute.run([this] { return load_config_file(config.source); });
+      std::string restart_only;
+      auto note = [&](bool changed, const char* key) {
+        if (changed) restart_only += (restart_only.empty() ? "" : ", ") + std::string(key);
+      };
+      note(!(fresh.ai.budgets == config.ai.budgets), "ai.budgets");
+      note(!(fresh.ai.usage == config.ai.usage), "ai.usage");
+      note(fresh.ai.http_api != config.ai.http_api, "ai.http_api");
+      note(fresh.ai.router.cache_lock_ttl != config.ai.router.cache_lock_ttl, "ai.cache.lock_ttl");
       ai_router->reload(std::move(fresh.ai.catalog), std::move(fresh.ai.router));
       log::info("ai configuration reloaded", {{"file", config.source}});
+      if (!restart_only.empty())
+        log::warn("ai configuration: these changes take effect at the next start", {{"keys", restart_only}});
     } catch (const std::exception& e) {
       error = e.what();
     }
