@@ -377,6 +377,28 @@ TEST_CASE("ai_router: templates answer offline when no model is usable", "[ai_ro
   CHECK(f.fake.request_count() == 0);
 }
 
+TEST_CASE("ai_router: a caller that goes away mid-stream ends the call without blaming the deployment",
+          "[ai_router]") {
+  RouterFixture f;
+  two_models_and_templates(f);
+  f.fake.script(kAzure, FakeReply{.sse_data = FakeOpenAi::completion_chunks({"one", "two", "three", "four"})});
+  f.start();
+  int seen = 0;
+  ai_router::DeltaSink sink = [&](const ai_router::Delta&) -> boost::asio::awaitable<void> {
+    if (++seen == 2) throw std::runtime_error("the browser went away");
+    co_return;
+  };
+  CHECK_THROWS_WITH(f.io.block(f.router->stream(ask("generate"), sink)), "the browser went away");
+  CHECK(seen == 2);
+  CHECK(f.fake.request_count() == 1);  // no fallback: the caller is gone
+  bool closed = false;
+  for (const auto& d : f.router->status().deployments)
+    if (d.name == "primary") closed = d.breaker == "closed" && d.in_flight == 0;
+  CHECK(closed);
+  // The deployment takes the next request as usual.
+  CHECK(f.complete(ask("generate")).deployment == "primary");
+}
+
 TEST_CASE("ai_router: streams deliver pieces in order and account from the usage chunk", "[ai_router]") {
   RouterFixture f;
   two_models_and_templates(f);
