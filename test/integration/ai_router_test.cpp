@@ -103,7 +103,7 @@ TEST_CASE("ai_router: images go out as content parts", "[ai_router]") {
   CHECK(content[1].at("image_url").at("url") == "data:image/jpeg;base64,AAAA");
 }
 
-TEST_CASE("ai_router: 429 with retry-after-ms is retried on the same route after the wait", "[ai_router]") {
+TEST_CASE("ai_router: 429 with retry-after-ms is retried on the same route, not failed over", "[ai_router]") {
   RouterFixture f;
   two_models_and_templates(f);
   auto limited = FakeOpenAi::error(429, "rate_limited", "slow down");
