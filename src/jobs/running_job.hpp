@@ -56,7 +56,11 @@ class RunningJob final : public JobContext, public std::enable_shared_from_this<
   // Thread-safe; the first reason is kept.
   void cancel(CancelReason reason);
   CancelReason reason() const { return static_cast<CancelReason>(reason_.load()); }
-  // Arms the per-attempt timeout (call once, before the handler starts).
+  // Arms the per-attempt timeout. Call once, on the job's strand: the worker
+  // posts it there right after spawning the handler, so the handler may
+  // already have run up to its first suspension (the timer counts from here,
+  // deadline() from construction); the disarm, posted once the handler
+  // returned, always comes after it on the strand.
   void arm_timeout();
   // Thread-safe: stops the timeout timer once the handler returned.
   void disarm_timeout();

@@ -97,6 +97,15 @@ UPDATE jobs.jobs j
        AS f(id, state, run_at_us, error, lease)
  WHERE j.id = f.id AND j.lease = f.lease AND j.state = 'running' AND j.worker_id = $5)";
 
+// The last resort for a failure whose content the database rejects even on
+// its own (see Worker::write_failure_alone): discarded, its error history
+// replaced by $5, one entry saying why. $1 id, $2 lease, $3 worker, $4 now.
+// Returns the id when the row was still this claim's.
+inline constexpr const char* kDiscardUnstorable = R"(
+UPDATE jobs.jobs SET state = 'discarded', finished_at = $4, worker_id = NULL, errors = jsonb_build_array($5::jsonb)
+ WHERE id = $1 AND lease = $2 AND state = 'running' AND worker_id = $3
+RETURNING id)";
+
 // Gives jobs back untouched (shutdown, unstarted prefetch): available again,
 // the attempt not counted. $1 ids, $2 leases, $3 worker, $4 wake channel.
 inline constexpr const char* kHandBack = R"(

@@ -4,7 +4,9 @@
 
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <deque>
+#include <optional>
 #include <random>
 #include <set>
 #include <unordered_map>
@@ -31,6 +33,9 @@ constexpr auto kSampleEvery = 5s;
 constexpr auto kWriteRetry = 1s;
 // After the grace period and a cancellation, how long handlers get to unwind.
 constexpr auto kCancelUnwind = 2s;
+// The furthest a retry may be put off, whatever a handler's RetryAt asks: a
+// time beyond timestamptz's range would make the result unwritable.
+constexpr auto kMaxRetryDelay = std::chrono::days(366);
 
 std::string host_name() {
   char buf[256] = {};
@@ -75,6 +80,7 @@ struct Failure {
   std::string state;  // retryable | discarded
   int64_t run_at_us;
   std::string error;
+  std::string kind;
 };
 
 }  // namespace
@@ -138,6 +144,9 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
   asio::steady_timer heartbeat_timer, rescue_timer, sample_timer;
   std::mt19937_64 rng;
   std::set<std::pair<std::string, std::string>> depth_labels;
+  // The kinds this process can run, taken from the registry at start(): the
+  // claims take only these (sql::kClaim).
+  std::vector<std::string> kinds;
 
   // ---- background loops ---------------------------------------------------
 
@@ -195,9 +204,7 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
 
   asio::awaitable<std::vector<ClaimedJob>> claim(QueueState& q, int limit) {
     const db::Timestamp now = clock.now();
-    std::vector<std::string> kinds;
-    for (const KindSpec* spec : registry.kinds()) kinds.push_back(spec->name);
-    auto res = co_await db.query(sql::kClaim, q.name, now, static_cast<int64_t>(limit), id, std::move(kinds));
+    auto res = co_await db.query(sql::kClaim, q.name, now, static_cast<int64_t>(limit), id, kinds);
     std::vector<ClaimedJob> out;
     out.reserve(res.size());
     for (const auto& row : res) {
@@ -233,15 +240,21 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
     const SysTime now = clock.now();
     metrics.pickup_seconds.with({q.name}).observe(
         std::max(0.0, std::chrono::duration<double>(now - claimed.run_at).count()));
+    // Never null: a claim takes only the kinds in `kinds`, read from this
+    // registry, which never loses a kind. Jobs of kinds this process does not
+    // know stay available for a process that does (a rolling deploy).
     const KindSpec* spec = registry.find(claimed.kind);
-    auto job = std::make_shared<RunningJob>(std::move(claimed), io, db, clock, id);
     if (!spec) {
-      // A kind this binary does not know (an older version during a
-      // rolling deploy): let a process that knows it take it later.
-      record_failure(*job, "unknown_kind", "no handler for this job kind in this process");
+      // A logic error (the claim filter is broken): give the job back
+      // untouched rather than burn its attempts here.
+      log::error("logic error: claimed a job of a kind the claim excluded; handing it back",
+                 {{"job_id", claimed.id}, {"kind", claimed.kind}});
+      handed_back.push_back({claimed.id, claimed.lease});
+      metrics.handed_back.with({q.name}).inc();
       schedule_flush();
       return;
     }
+    auto job = std::make_shared<RunningJob>(std::move(claimed), io, db, clock, id);
     ++q.running;
     ++running_count;
     metrics.running.with({q.name}).inc();
@@ -324,7 +337,7 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
     const auto& c = job.claimed();
     metrics.failed.with({c.kind}).inc();
     const bool out_of_attempts = c.attempt >= c.max_attempts;
-    Failure f{c.id, c.lease, c.attempt, "retryable", 0, error_entry(c.attempt, now, reason, message)};
+    Failure f{c.id, c.lease, c.attempt, "retryable", 0, error_entry(c.attempt, now, reason, message), c.kind};
     if (discard || out_of_attempts) {
       f.state = "discarded";
       metrics.discarded.with({c.kind}).inc();
@@ -339,6 +352,9 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
         next = now + std::chrono::duration_cast<std::chrono::microseconds>(
                          backoff_delay(policy, c.attempt, unit(rng)));
       }
+      // Within [now, now + 366 days]: a handler's RetryAt may be anything,
+      // SysTime::max() or an overflowed sum included.
+      next = std::clamp<SysTime>(next, now, now + kMaxRetryDelay);
       f.run_at_us = next.time_since_epoch().count();
       log::info("job failed; will retry", {{"job_id", c.id},
                                           {"kind", c.kind},
@@ -426,9 +442,8 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
       try {
         co_await write_failures(bad, now);
       } catch (const db::DbError& e) {
-        // Class 22 (data exception) or 23 (constraint): some row's content
-        // is at fault, and retrying the batch would fail forever.
-        if (!e.sqlstate().starts_with("22") && !e.sqlstate().starts_with("23")) throw;
+        // Some row's content is at fault; retrying the batch would fail forever.
+        if (!rejects_content(e)) throw;
         rejected = e.what();
       }
       if (!rejected.empty()) {
@@ -457,20 +472,59 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
                       static_cast<int32_t>(config.errors_kept), std::move(leases));
   }
 
-  // One failure on its own; if even that is rejected, with a stand-in
-  // message, so that the job still leaves 'running'.
+  // Class 22 (data exception) or 23 (constraint): the row's content is at
+  // fault, and writing it again would fail again.
+  static bool rejects_content(const db::DbError& e) {
+    return e.sqlstate().starts_with("22") || e.sqlstate().starts_with("23");
+  }
+
+  // Writes failures; returns the database's message when it rejected their
+  // content (any other error is thrown: the whole write is retried).
+  asio::awaitable<std::optional<std::string>> try_write_failures(const std::vector<Failure>& bad, db::Timestamp now) {
+    std::optional<std::string> rejected;
+    try {
+      co_await write_failures(bad, now);
+    } catch (const db::DbError& e) {
+      if (!rejects_content(e)) throw;
+      rejected = "SQLSTATE " + e.sqlstate() + ": " + e.what();
+    }
+    co_return rejected;
+  }
+
+  // One failure on its own. If even that is rejected, it gives up its content
+  // step by step, so that one poisoned result can never hold up the flush
+  // loop: first its error text (a stand-in message), then the result itself
+  // (the job is discarded, its error history replaced by one entry saying
+  // why), and last the write (logged, the job left to the rescue that
+  // follows this process's end).
   asio::awaitable<void> write_failure_alone(const Failure& f, db::Timestamp now) {
     std::vector<Failure> one{f};
-    bool rejected = false;
-    try {
-      co_await write_failures(one, now);
-    } catch (const db::DbError& e) {
-      if (!e.sqlstate().starts_with("22") && !e.sqlstate().starts_with("23")) throw;
-      rejected = true;
-    }
+    auto rejected = co_await try_write_failures(one, now);
     if (!rejected) co_return;
     one.front().error = error_entry(f.attempt, now, "error", "the error text could not be stored");
-    co_await write_failures(one, now);
+    rejected = co_await try_write_failures(one, now);
+    if (!rejected) co_return;
+
+    log::error("a job's result could not be stored; discarding the job",
+               {{"job_id", f.id}, {"kind", f.kind}, {"state", f.state}, {"error", *rejected}});
+    db::Json entry;  // named: a braced temporary inside co_await is destroyed twice by GCC 12
+    entry.text = error_entry(f.attempt, now, "unstorable_result",
+                             "the job's result (" + f.state + ") could not be stored, so it was discarded: " +
+                                 *rejected);
+    bool written = false;
+    std::string last_error;
+    try {
+      auto res = co_await db.query(sql::kDiscardUnstorable, f.id, f.lease, id, now, entry);
+      written = !res.empty();
+    } catch (const db::DbError& e) {
+      if (!rejects_content(e)) throw;
+      last_error = e.what();
+    }
+    // A failure already meant to discard was counted when it was recorded.
+    if (written && f.state != "discarded") metrics.discarded.with({f.kind}).inc();
+    if (!last_error.empty())
+      log::error("a job's result could not be written at all; dropped (the job stays running until rescued)",
+                 {{"job_id", f.id}, {"error", last_error}});
   }
 
   asio::awaitable<void> listen_loop() {
@@ -614,6 +668,8 @@ struct Worker::Impl : std::enable_shared_from_this<Worker::Impl> {
   // ---- start and stop -----------------------------------------------------
 
   asio::awaitable<void> start() {
+    kinds.clear();
+    for (const KindSpec* spec : registry.kinds()) kinds.push_back(spec->name);
     co_await beat();  // the row exists before the first claim, or a rescuer could take our jobs
     listener = co_await db.listener();
     co_await listener->listen(kWakeChannel);

@@ -161,6 +161,48 @@ TEST_CASE("jobs: higher priority (lower number) runs first", "[jobs]") {
   CHECK(journal.ids == std::vector<int64_t>{high, low});
 }
 
+TEST_CASE("jobs: a kind this process does not know stays available for a process that knows it", "[jobs]") {
+  // Declared before the fixture: the second worker's handler may still touch them while it stops.
+  Journal journal, newer_journal;
+  jobs::JobRegistry newer_kinds;
+  JobsFixture f;
+  f.kinds.add("test.ok", record_into(journal));
+  // A job of a kind only a newer version registers, inserted as that version
+  // would (enqueue() refuses kinds its registry lacks), and more urgent than
+  // the known ones: a claim that did not filter on kinds would take it first.
+  const db::Timestamp t0 = f.clock.now();
+  auto inserted = f.query("INSERT INTO jobs.jobs (queue, kind, priority, run_at, max_attempts, timeout_ms, created_at) "
+                          "VALUES ('default', 'test.newer', 0, $1, 3, 60000, $1) RETURNING id",
+                          {t0});
+  const int64_t newer_id = inserted.front().get<int64_t>(0);
+  const auto newer = std::to_string(newer_id);
+  std::vector<jobs::NewJob> batch(5, jobs::NewJob{.kind = "test.ok", .priority = 1});
+  f.block(f.queue().enqueue_many(*f.db, std::move(batch)));
+  f.clock.advance(30s);
+  f.start_worker();
+  REQUIRE(test::eventually([&] { return f.count("kind = 'test.ok' AND state = 'completed'") == 5; }));
+  CHECK(journal.size() == 5);
+  // Never claimed: no attempt burnt, no error, no lease taken.
+  CHECK(test::admin_scalar(f.url, "SELECT state || ':' || attempt || ':' || lease || ':' || errors::text "
+                                  "FROM jobs.jobs WHERE id = " +
+                                      newer) == "available:0:0:[]");
+  // Operators see it: the queue's oldest ready job keeps its age.
+  CHECK(test::eventually([&] {
+    return f.registry.gauge("huntaze_jobs_oldest_ready_seconds", "", {"queue"}).with({"default"}).value() ==
+           Approx(30.0);
+  }));
+
+  // A process of the version that knows the kind runs it.
+  newer_kinds.add("test.newer", record_into(newer_journal));
+  jobs::Worker other(f.io.executor(), *f.db, newer_kinds, f.clock, f.registry, f.config);
+  f.block(other.start());
+  const bool ran = f.reaches(newer_id, "completed");
+  f.block(other.stop(0ms));
+  REQUIRE(ran);
+  CHECK(newer_journal.size() == 1);
+  CHECK(test::admin_scalar(f.url, "SELECT attempt FROM jobs.jobs WHERE id = " + newer) == "1");
+}
+
 TEST_CASE("jobs: failures retry with exponential backoff and end in the dead letters", "[jobs]") {
   JobsFixture f;
   f.kinds.add("test.fail", always_fail(), {.policy = policy(3, 10s)});
@@ -219,6 +261,42 @@ TEST_CASE("jobs: a handler may ask to retry at a time or to discard now", "[jobs
   REQUIRE(f.reaches(hopeless, "discarded"));
   CHECK(test::admin_scalar(f.url, "SELECT attempt || ':' || (errors->0->>'reason') FROM jobs.jobs WHERE id = " +
                                       std::to_string(hopeless)) == "1:discard");
+}
+
+TEST_CASE("jobs: a handler's retry time is kept within now and now + 366 days", "[jobs]") {
+  std::atomic<int> past_runs{0};
+  JobsFixture f;
+  f.kinds.add(
+      "test.never",
+      [](jobs::JobContext&) -> asio::awaitable<void> {
+        throw jobs::RetryAt(SysTime::max(), "come back at the end of time");
+        co_return;
+      },
+      {.policy = policy(5, 1s)});
+  f.kinds.add(
+      "test.past",
+      [&](jobs::JobContext& job) -> asio::awaitable<void> {
+        ++past_runs;
+        if (job.attempt() == 1) throw jobs::RetryAt(SysTime::min(), "come back before the epoch");
+        co_return;
+      },
+      {.policy = policy(5, 1h)});
+  auto never = f.enqueue({.kind = "test.never"});
+  auto past = f.enqueue({.kind = "test.past"});
+  const SysTime t0 = f.clock.now();
+  f.start_worker();
+  // Written (a time out of timestamptz's range would be rejected), a year and a day ahead at most.
+  REQUIRE(f.reaches(never, "retryable"));
+  CHECK(test::admin_scalar(f.url, "SELECT run_at = '" + iso(t0 + std::chrono::days(366)) +
+                                      "'::timestamptz FROM jobs.jobs WHERE id = " + std::to_string(never)) == "t");
+  CHECK(test::admin_scalar(f.url, "SELECT attempt || ':' || (errors->0->>'reason') || ':' || (errors->0->>'error') "
+                                  "FROM jobs.jobs WHERE id = " +
+                                      std::to_string(never)) == "1:retry_at:come back at the end of time");
+  // A time in the past means now: it runs again at once, the clock unmoved.
+  REQUIRE(f.reaches(past, "completed"));
+  CHECK(past_runs == 2);
+  CHECK(test::admin_scalar(f.url, "SELECT attempt || ':' || (errors->0->>'reason') FROM jobs.jobs WHERE id = " +
+                                      std::to_string(past)) == "2:retry_at");
 }
 
 TEST_CASE("jobs: the per-attempt timeout cancels the handler", "[jobs]") {
@@ -375,6 +453,38 @@ TEST_CASE("jobs: error text with broken UTF-8 is stored cleaned, never lost", "[
   REQUIRE(f.reaches(id, "discarded"));
   CHECK(test::admin_scalar(f.url, "SELECT errors->0->>'error' FROM jobs.jobs WHERE id = " + std::to_string(id)) ==
         "bad byte \xef\xbf\xbd\xef\xbf\xbd caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd");
+}
+
+TEST_CASE("jobs: a failure the database rejects even on its own ends discarded, holding up no other write",
+          "[jobs]") {
+  Journal journal;
+  JobsFixture f;
+  f.kinds.add("test.fail", always_fail(), {.policy = policy(5, 10s)});
+  f.kinds.add("test.ok", record_into(journal));
+  // A row whose content breaks every failure write (jobs.append_error wants
+  // an array): the batch, the row alone, the row with a stand-in message.
+  auto poisoned = f.enqueue({.kind = "test.fail"});
+  f.query("UPDATE jobs.jobs SET errors = '\"not an array\"' WHERE id = $1", {poisoned});
+  auto healthy = f.enqueue({.kind = "test.fail"});
+  const SysTime t0 = f.clock.now();
+  f.start_worker();
+  REQUIRE(f.reaches(poisoned, "discarded"));
+  const auto id = std::to_string(poisoned);
+  CHECK(test::admin_scalar(f.url, "SELECT attempt || ':' || jsonb_array_length(errors) || ':' || (errors->0->>'reason') "
+                                  "FROM jobs.jobs WHERE id = " +
+                                      id) == "1:1:unstorable_result");
+  const auto why = test::admin_scalar(f.url, "SELECT errors->0->>'error' FROM jobs.jobs WHERE id = " + id);
+  CHECK_THAT(why, Catch::Matchers::Contains("could not be stored") && Catch::Matchers::Contains("22023"));
+  CHECK(test::admin_scalar(f.url, "SELECT finished_at IS NOT NULL AND worker_id IS NULL FROM jobs.jobs WHERE id = " +
+                                      id) == "t");
+  CHECK(f.registry.counter("huntaze_jobs_discarded_total", "", {"kind"}).with({"test.fail"}).value() == 1);
+  // The other failure is written as usual, and later results still flow.
+  REQUIRE(f.reaches(healthy, "retryable"));
+  CHECK(test::admin_scalar(f.url, "SELECT run_at = '" + iso(t0 + 10s) + "'::timestamptz AND errors->0->>'error' = "
+                                  "'boom on attempt 1' FROM jobs.jobs WHERE id = " +
+                                      std::to_string(healthy)) == "t");
+  auto later = f.enqueue({.kind = "test.ok"});
+  CHECK(f.reaches(later, "completed"));
 }
 
 TEST_CASE("jobs: rescue takes back the jobs of a silent worker, never of a beating one", "[jobs]") {
