@@ -30,6 +30,10 @@ http::ClientRequest make_request(const Deployment& d, const AiRequest& r, std::c
   if (!r.request_id.empty()) req.headers.emplace_back("x-request-id", r.request_id);
   req.body = chat_request_body(d, r, stream);
   set_timeouts(req, timeout);
+  // The idle limit also bounds the wait for the first byte, and a model may
+  // think longer than that before a non-streamed answer starts: only streams
+  // (whose first event comes early) keep it; the rest rely on the total timeout.
+  if (!stream) req.idle_timeout = std::chrono::milliseconds(0);
   return req;
 }
 

@@ -53,6 +53,9 @@ boost::asio::awaitable<std::string> call_transcription(http::HttpClient& client,
   if (!r.request_id.empty()) req.headers.emplace_back("x-request-id", r.request_id);
   req.body = std::move(body);
   set_timeouts(req, timeout);
+  // Not streamed: transcribing may take a while before the first byte comes
+  // back, which the idle limit would also bound; the total timeout covers it.
+  req.idle_timeout = std::chrono::milliseconds(0);
   http::ClientResponse res;
   std::optional<http::HttpClientError> transport;
   try {

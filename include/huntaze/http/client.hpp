@@ -34,8 +34,15 @@ struct ClientRequest {
   // Zero disables a limit (connect then falls back to libcurl's 300 s).
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{60000};
-  // Longest silence allowed between received bytes, in whole seconds (rounded
-  // up): long streamed answers may run past total_timeout only if it is raised.
+  // Stall limit, in whole seconds (rounded up): the transfer fails with
+  // timeout when less than one byte per second moved (either direction) over
+  // that long, measured as curl's average rate (its low-speed limit), not as
+  // strict silence between bytes. It runs from the moment the request is sent,
+  // so it also bounds the wait for the response's first byte: a server that
+  // thinks longer before answering trips it. Meant for streamed answers; for
+  // a request whose server may take long to start answering, set it to zero
+  // and rely on total_timeout. Long streamed answers may run past
+  // total_timeout only if that is raised (or zero).
   std::chrono::milliseconds idle_timeout{30000};
   // Cap on the (decoded) body, streamed or not; beyond it -> too_large.
   size_t max_response_bytes = 16 << 20;
