@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include "http/ssrf_guard.hpp"
 
@@ -13,6 +15,9 @@ HttpClientConfig parse_http_client_config(config::Node node) {
   c.max_connections = static_cast<int>(node.get_int("max_connections", c.max_connections, 1, 100'000));
   c.max_host_connections = static_cast<int>(node.get_int("max_host_connections", c.max_host_connections, 1, 100'000));
   c.user_agent = node.get_string("user_agent", c.user_agent);
+  // Sent as a header line: CR or LF would end it early, a NUL cut it short.
+  if (c.user_agent.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+    node.fail("user_agent", "must be one line (no CR, LF or NUL)");
   c.allow_private = node.get_strings("allow_private", c.allow_private);
   try {
     ssrf::AllowList check(c.allow_private);

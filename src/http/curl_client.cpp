@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "http/curl_transfer.hpp"
-#include "http/ssrf_guard.hpp"
+#include "http/labels.hpp"
 
 namespace huntaze::http {
 
@@ -42,13 +42,6 @@ struct Watch {
   bool waiting[2] = {false, false};           // [0] read, [1] write
   bool live = true;
 };
-
-// Method label values stay bounded whatever callers pass.
-std::string_view method_label(std::string_view method) {
-  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-    if (method == known) return known;
-  return "other";
-}
 
 std::string_view status_class(int status) {
   static constexpr std::string_view classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -108,12 +101,14 @@ class Driver : public std::enable_shared_from_this<Driver> {
       complete(t);
       return;
     }
-    in_flight_.inc();
     if (CURLMcode rc = curl_multi_add_handle(multi_, t->easy); rc != CURLM_OK) {
       t->fail(Kind::other, curl_multi_strerror(rc));
       complete(t);
       return;
     }
+    // Counted only once in the multi handle: complete() takes it back for
+    // running transfers only.
+    in_flight_.inc();
     t->running = true;
     active_.emplace(t->easy, t);
     arm_deadline(t);
@@ -182,7 +177,7 @@ class Driver : public std::enable_shared_from_this<Driver> {
 
     if (record) {
       std::string_view outcome = t->failure ? to_string(t->failure->kind()) : status_class(t->response.status);
-      requests_.with({method_label(t->request.method), outcome}).inc();
+      requests_.with({detail::method_label(t->request.method), outcome}).inc();
       seconds_.with({outcome}).observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t->started).count());
     }

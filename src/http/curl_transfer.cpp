@@ -2,12 +2,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
+
+#include "huntaze/http/message.hpp"
 
 namespace huntaze::http::detail {
 
@@ -29,8 +31,10 @@ bool is_token(std::string_view s) {
   });
 }
 
-bool has_line_break(std::string_view s) {
-  return s.find_first_of("\r\n") != std::string_view::npos;
+// CR/LF would end the header line early (request smuggling); curl's lists are
+// C strings, so a NUL would silently cut the value short.
+bool breaks_header_line(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }
 
 size_t on_body(char* data, size_t size, size_t count, void* user) noexcept {
@@ -133,10 +137,6 @@ void set(CURL* easy, CURLoption option, T value) {
     throw HttpClientError(Kind::other, std::string("curl_easy_setopt: ") + curl_easy_strerror(rc));
 }
 
-long whole_seconds_up(std::chrono::milliseconds ms) {
-  return static_cast<long>((ms.count() + 999) / 1000);
-}
-
 }  // namespace
 
 void Transfer::setup(const EasySettings& s) {
@@ -168,7 +168,8 @@ void Transfer::setup(const EasySettings& s) {
   set(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(r.total_timeout.count()));
   if (r.idle_timeout.count() > 0) {
     set(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    set(easy, CURLOPT_LOW_SPEED_TIME, whole_seconds_up(r.idle_timeout));
+    set(easy, CURLOPT_LOW_SPEED_TIME,
+        static_cast<long>(std::chrono::ceil<std::chrono::seconds>(r.idle_timeout).count()));
   }
   // Refuses early when Content-Length already says too much; the body
   // callback enforces the cap on what actually arrives.
@@ -197,9 +198,9 @@ void Transfer::setup(const EasySettings& s) {
 
   bool has_expect = false;
   for (const auto& [name, value] : r.headers) {
-    if (!is_token(name) || has_line_break(value))
+    if (!is_token(name) || breaks_header_line(value))
       throw HttpClientError(Kind::other, "invalid request header '" + name + "'");
-    if (name.size() == 6 && strncasecmp(name.c_str(), "expect", 6) == 0) has_expect = true;
+    if (iequals(name, "expect")) has_expect = true;
     // "Name;" is curl's spelling of a header with an empty value.
     std::string line = value.empty() ? name + ";" : name + ": " + value;
     curl_slist* next = curl_slist_append(header_list, line.c_str());
@@ -230,9 +231,8 @@ void Transfer::finish(CURLcode result) {
     failure = abort_reason;
   } else {
     std::string message = error_buffer[0] ? error_buffer : curl_easy_strerror(result);
-    failure.emplace(result == CURLE_FILESIZE_EXCEEDED ? Kind::too_large : error_kind(result), message);
+    failure.emplace(error_kind(result), message);
   }
-  release_easy();
 }
 
 void Transfer::fail(HttpClientError::Kind kind, const std::string& message) {
@@ -279,9 +279,7 @@ HttpClientError::Kind error_kind(CURLcode code) noexcept {
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-    case CURLE_HTTP3:
     case CURLE_BAD_CONTENT_ENCODING:
-    case CURLE_TOO_MANY_REDIRECTS:
       return Kind::protocol;
     case CURLE_ABORTED_BY_CALLBACK:
       return Kind::cancelled;

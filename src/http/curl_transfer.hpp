@@ -48,13 +48,15 @@ struct Transfer {
   Transfer& operator=(const Transfer&) = delete;
 
   // Creates and configures the easy handle. Throws HttpClientError{other} for
-  // a request curl cannot express (bad method, CR/LF in a header).
+  // a request curl cannot express (bad method, CR, LF or NUL in a header).
   void setup(const EasySettings& settings);
   // Records the outcome once curl has finished with `result` (the handle is
-  // already out of the multi handle) and frees the easy handle.
+  // already out of the multi handle). The caller then frees the easy handle.
   void finish(CURLcode result);
   // Ends the transfer without curl's verdict (cancellation, shutdown).
   void fail(HttpClientError::Kind kind, const std::string& message);
+  // Frees the easy handle and header list (the driver, once the transfer is
+  // out of the multi handle; the destructor for one that never started).
   void release_easy() noexcept;
 
   ClientRequest request;

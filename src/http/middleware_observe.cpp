@@ -1,9 +1,9 @@
 // Access log and HTTP metrics for every request that reaches the pipeline.
-#include <array>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <memory>
 
+#include "http/labels.hpp"
 #include "huntaze/core/log.hpp"
 #include "huntaze/http/middleware.hpp"
 
@@ -18,16 +18,6 @@ struct ObserveState {
   ObserveOptions options;
 };
 
-// Methods outside the standard set share one label value, so a client
-// inventing verbs cannot grow the series count.
-std::string_view method_label(std::string_view method) {
-  static constexpr std::array<std::string_view, 9> known = {"GET",    "HEAD",    "POST",  "PUT",    "PATCH",
-                                                            "DELETE", "OPTIONS", "TRACE", "CONNECT"};
-  for (auto m : known)
-    if (m == method) return m;
-  return "OTHER";
-}
-
 struct InFlight {
   explicit InFlight(metrics::Gauge& g) : gauge(g) { gauge.inc(); }
   ~InFlight() { gauge.dec(); }
@@ -39,7 +29,7 @@ asio::awaitable<Response> observed(std::shared_ptr<ObserveState> st, Request& re
   Response res = co_await next(req);
   const auto elapsed = std::chrono::steady_clock::now() - req.received_at;
   const double seconds = std::chrono::duration<double>(elapsed).count();
-  const auto method = method_label(req.method);
+  const auto method = detail::method_label(req.method);
   const auto status = std::to_string(res.status);
   st->requests.with({req.route, method, status}).inc();
   st->duration.with({req.route, method}).observe(seconds);

@@ -185,3 +185,14 @@ TEST_CASE("substitution failures are errors", "[config]") {
   CHECK_THAT(error_of("redis:\n  password: ${file:/nonexistent/secret}\n"),
              Contains("redis.password: cannot read /nonexistent/secret"));
 }
+
+TEST_CASE("http_client.user_agent must be one header line", "[config]") {
+  CHECK(parse("http_client:\n  user_agent: \"huntaze/1.0 (+https://huntaze.example)\"\n").http_client.user_agent ==
+        "huntaze/1.0 (+https://huntaze.example)");
+  for (const char* yaml :
+       {"http_client:\n  user_agent: \"a\\r\\nX-Injected: 1\"\n", "http_client:\n  user_agent: \"a\\nb\"\n",
+        "http_client:\n  user_agent: \"a\\rb\"\n", "http_client:\n  user_agent: \"a\\0b\"\n"}) {
+    INFO(yaml);
+    CHECK_THAT(error_of(yaml), Contains("http_client.user_agent: must be one line"));
+  }
+}
