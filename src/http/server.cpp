@@ -302,6 +302,10 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
     // 2. Headers, within header_timeout and header_limit.
     bhttp::request_parser<bhttp::empty_body> head;
     head.header_limit(static_cast<std::uint32_t>(cfg.header_limit));
+    // Beast's own default (1 MiB) would refuse a larger Content-Length while
+    // reading the headers, as a parse error: the route's limit is checked
+    // below, with a 413.
+    head.body_limit(boost::none);
     conn->arm(cfg.header_timeout);
     auto [hec, hn] = co_await bhttp::async_read_header(socket, buffer, head, use_tuple);
     (void)hn;

@@ -41,7 +41,6 @@ class AllowList {
   explicit AllowList(const std::vector<std::string>& entries);
 
   bool allows(const boost::asio::ip::address& address, std::string_view host) const;
-  bool empty() const noexcept { return hosts_.empty() && networks_.empty(); }
 
  private:
   struct Network {

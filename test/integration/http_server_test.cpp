@@ -31,6 +31,11 @@ void add_routes(test::TestServer& s) {
                   co_return http::Response::text(200, std::to_string(req.body.size()));
                 },
                 {.body_limit = 256 * 1024});
+  s.router.post("/huge",
+                [](http::Request& req) -> asio::awaitable<http::Response> {
+                  co_return http::Response::text(200, std::to_string(req.body.size()));
+                },
+                {.body_limit = 4 << 20});
   s.router.get("/stream", [](http::Request&) -> asio::awaitable<http::Response> {
     co_return http::Response::streamed(200, "text/event-stream", [](http::BodyWriter& w) -> asio::awaitable<void> {
       for (int i = 0; i < 3; ++i) {
@@ -116,6 +121,22 @@ TEST_CASE("bodies over the limit get 413, with per-route overrides", "[http]") {
     auto r = c.read_response();
     CHECK(r.status == 200);
     CHECK(r.body == "100000");
+  }
+  SECTION("a route may allow more than the parser library's own 1 MiB default") {
+    test::HttpConnection c(s.port());
+    const size_t size = 3 << 20;
+    c.send("POST /huge HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n" +
+           std::string(size, 'h'));
+    auto r = c.read_response();
+    CHECK(r.status == 200);
+    CHECK(r.body == std::to_string(size));
+  }
+  SECTION("beyond 1 MiB on a default route is a 413, not a parse error") {
+    test::HttpConnection c(s.port());
+    c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n");
+    auto r = c.read_response();
+    CHECK(r.status == 413);
+    CHECK(r.body.find("body_too_large") != std::string::npos);
   }
 }
 

@@ -20,7 +20,8 @@ struct HttpClientConfig {
 
 // Reads the section's keys (it is not finish()ed here): max_connections,
 // max_host_connections, user_agent, allow_private, ca_file. Throws
-// config::ConfigError for a bad allow_private entry or an unreadable ca_file.
+// config::ConfigError for a bad allow_private entry, an unreadable ca_file or a
+// user_agent that is not one line.
 HttpClientConfig parse_http_client_config(config::Node node);
 
 }  // namespace huntaze::http
