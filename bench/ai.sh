@@ -8,9 +8,15 @@
 #   ai_router_own_time_*     the router's own histogram (request minus upstream time), bucket bound
 #   ai_cache_hit_p50/p99     the same request answered from the cache
 #   ai_routed_max, ai_direct_max   closed-loop throughput
+#   machine_wakeup_late_p99  how late a thread sleeping 1 ms wakes up on this host (its own
+#                            noise, contained in every latency above)
+# bench_ai exits 1, with no figures, when a request failed or a cache_hit answer was not a hit.
 #
-#   bench/ai.sh                                 1,000 req/s, 5 interleaved rounds of 2 s per path
-#   bench/ai.sh --rate 500 --seconds 5          flags go to bench_ai (see its header)
+#   bench/ai.sh                                 1,000 req/s, 5 interleaved rounds of 2 s per path,
+#                                               2 server I/O threads, usage log on
+#   bench/ai.sh --rate 500 --seconds 5          flags go to bench_ai (see its header):
+#                                               --rate --seconds --rounds --connections
+#   bench/ai.sh --threads 1 --usage 0           one I/O thread; no usage log at all
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib/common.sh"
 cd "$HUNTAZE_ROOT"

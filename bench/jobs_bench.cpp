@@ -16,17 +16,15 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
-#include <charconv>
-#include <cmath>
 #include <cstdio>
 #include <future>
 #include <iostream>
-#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "db/pg_pool.hpp"
 #include "huntaze/core/clock.hpp"
 #include "huntaze/core/log.hpp"
@@ -44,38 +42,20 @@ using namespace huntaze;
 using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
 
-struct Options {
-  std::string db_url;
-  std::map<std::string, int> n{{"jobs", 100000}, {"batch", 1000},           {"concurrency", 256}, {"prefetch", 256},
-                               {"pool-max", 16}, {"completion-batch", 512}, {"pickups", 1000},    {"pause-ms", 5}};
-  int operator[](const std::string& name) const { return n.at(name); }
-};
-
-[[noreturn]] void usage(const std::string& problem) {
-  std::cerr << "bench_jobs: " << problem
-            << "\nusage: bench_jobs --db <url> [--jobs N] [--batch N] [--concurrency N] [--prefetch N] "
-               "[--completion-batch N] [--pool-max N] [--pickups N] [--pause-ms N]\n";
-  std::exit(2);
-}
-
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc || !flag.starts_with("--")) usage("bad argument " + flag);
-    const std::string value = argv[++i];
-    if (flag == "--db") {
-      o.db_url = value;
-      continue;
-    }
-    auto it = o.n.find(flag.substr(2));
-    if (it == o.n.end()) usage("unknown option " + flag);
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), it->second);
-    if (ec != std::errc{} || end != value.data() + value.size() || it->second < 0)
-      usage(flag + " wants a non-negative integer");
-  }
-  if (o.db_url.empty()) usage("--db is required");
-  if (o["batch"] < 1 || o["batch"] > 10000) usage("--batch must be 1..10000");
+bench::Options parse(int argc, char** argv) {
+  bench::Options o("bench_jobs",
+                   "--db <url> [--jobs N] [--batch N] [--concurrency N] [--prefetch N] [--completion-batch N] "
+                   "[--pool-max N] [--pickups N] [--pause-ms N]");
+  o.text("db", true);
+  o.number("jobs", 100000, 1);
+  o.number("batch", 1000, 1, 10000);
+  o.number("concurrency", 256, 1);
+  o.number("prefetch", 256, 0);
+  o.number("completion-batch", 512, 1);
+  o.number("pool-max", 16, 1);
+  o.number("pickups", 1000, 0);
+  o.number("pause-ms", 5, 0);
+  o.parse(argc, argv);
   return o;
 }
 
@@ -160,17 +140,10 @@ double millis(Steady::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
-// Nearest-rank percentile of sorted values.
-double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<size_t>(rank, 1, sorted.size()) - 1];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options opt = parse(argc, argv);
+  const bench::Options opt = parse(argc, argv);
   log::init({.level = log::Level::warn});
 
   // Declared before the I/O threads, so that they outlive anything still
@@ -181,8 +154,8 @@ int main(int argc, char** argv) {
   StartProbe probe;
   Io io;
   db::DatabaseConfig db_config;
-  db_config.url = Secret(opt.db_url);
-  db_config.pool_min = 4;
+  db_config.url = Secret(opt.text_value("db"));
+  db_config.pool_min = std::min(4, opt["pool-max"]);
   db_config.pool_max = opt["pool-max"];
   db_config.acquire_timeout = 10s;
   db_config.statement_timeout = 120s;
@@ -202,7 +175,7 @@ int main(int argc, char** argv) {
   jobs::JobsConfig config;
   config.queues = {{"default", opt["concurrency"]}};
   config.prefetch = opt["prefetch"];
-  config.completion_batch = std::max(1, opt["completion-batch"]);
+  config.completion_batch = opt["completion-batch"];
   jobs::Worker worker(io.executor(), *db, registry, clock, metrics, config);
 
   int code = 0;
@@ -244,12 +217,12 @@ int main(int argc, char** argv) {
 
     const double insert_rate = total / insert_s;
     const double work_rate = total / work_s;
-    const double p50 = percentile(pickup_ms, 50), p99 = percentile(pickup_ms, 99);
+    const double p50 = bench::percentile(pickup_ms, 50), p99 = bench::percentile(pickup_ms, 99);
     std::printf("insert: %d jobs in %.3f s (batches of %d)\n", total, insert_s, batch);
     std::printf("work:   %d jobs in %.3f s (concurrency %d, prefetch %d, completion batch %d, pool %d)\n", total,
                 work_s, opt["concurrency"], opt["prefetch"], config.completion_batch, opt["pool-max"]);
     std::printf("pickup: %zu jobs, min %.3f p50 %.3f p90 %.3f p99 %.3f max %.3f ms\n", pickup_ms.size(),
-                pickup_ms.empty() ? 0.0 : pickup_ms.front(), p50, percentile(pickup_ms, 90), p99,
+                pickup_ms.empty() ? 0.0 : pickup_ms.front(), p50, bench::percentile(pickup_ms, 90), p99,
                 pickup_ms.empty() ? 0.0 : pickup_ms.back());
     std::printf("BENCH jobs_insert %.0f jobs/s\n", insert_rate);
     std::printf("BENCH jobs_worked %.0f jobs/s\n", work_rate);
