@@ -105,7 +105,7 @@ TEST_CASE("wire: failures are classified for routing", "[ai_wire]") {
   CHECK(bad.message.find("invalid_value") != std::string::npos);
 }
 
-TEST_CASE("wire: a redirect falls back; upstream error text is short valid UTF-8", "[ai_wire]") {
+TEST_CASE("wire: a redirect falls back, and upstream error text is short valid UTF-8", "[ai_wire]") {
   auto moved = classify_http_failure(301, "<html>moved</html>");
   CHECK(moved.action == FailureAction::fallback);
   CHECK(moved.reason == "http_3xx");
