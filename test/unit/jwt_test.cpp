@@ -125,8 +125,8 @@ TEST_CASE("jwt: signatures by another key, or altered tokens, are refused", "[jw
   const std::string swapped = token.substr(0, token.find('.') + 1) +
                               crypto::base64url_encode(boost::json::serialize(generous)) + token.substr(dot);
   CHECK(error_of(codec, swapped) == JwtError::bad_signature);
-  // The signature cut short, or dropped.
-  CHECK(error_of(codec, token.substr(0, token.size() - 4)) == JwtError::bad_signature);
+  // The signature (43 characters) cut to 40, a whole number of bytes, or dropped.
+  CHECK(error_of(codec, token.substr(0, token.size() - 3)) == JwtError::bad_signature);
   CHECK(error_of(codec, token.substr(0, dot + 1)) == JwtError::bad_signature);
 }
 
