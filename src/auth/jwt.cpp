@@ -1,0 +1,156 @@
+#include "auth/jwt.hpp"
+
+#include <boost/json.hpp>
+#include <set>
+#include <stdexcept>
+
+#include "huntaze/core/crypto.hpp"
+
+namespace huntaze::auth {
+
+namespace json = boost::json;
+using std::chrono::seconds;
+
+namespace {
+
+int64_t epoch_seconds(SysTime t) { return std::chrono::floor<seconds>(t).time_since_epoch().count(); }
+
+SysTime from_epoch_seconds(int64_t s) { return SysTime(std::chrono::duration_cast<std::chrono::microseconds>(seconds(s))); }
+
+// A JSON object from a base64url segment, or nothing.
+std::optional<json::object> decode_object(std::string_view segment) {
+  auto bytes = crypto::base64url_decode(segment);
+  if (!bytes) return std::nullopt;
+  boost::system::error_code ec;
+  json::value v = json::parse(*bytes, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.as_object());
+}
+
+const json::string* string_field(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v ? v->if_string() : nullptr;
+}
+
+// Seconds since the epoch, within what SysTime holds.
+std::optional<int64_t> seconds_field(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (!v || !v->is_int64()) return std::nullopt;
+  const int64_t s = v->as_int64();
+  if (s < 0 || s > 253402300799) return std::nullopt;  // 9999-12-31T23:59:59Z
+  return s;
+}
+
+}  // namespace
+
+std::string_view to_string(JwtError error) noexcept {
+  switch (error) {
+    case JwtError::malformed: return "malformed";
+    case JwtError::unsupported_alg: return "unsupported_alg";
+    case JwtError::unknown_key: return "unknown_key";
+    case JwtError::bad_signature: return "bad_signature";
+    case JwtError::expired: return "expired";
+    case JwtError::not_yet_valid: return "not_yet_valid";
+    case JwtError::wrong_issuer: return "wrong_issuer";
+    case JwtError::wrong_audience: return "wrong_audience";
+    case JwtError::missing_claim: return "missing_claim";
+  }
+  return "unknown";
+}
+
+JwtCodec::JwtCodec(JwtConfig config) : config_(std::move(config)) {
+  if (config_.keys.empty()) throw std::invalid_argument("auth: at least one JWT key is required");
+  std::set<std::string> seen;
+  for (const auto& k : config_.keys) {
+    if (k.kid.empty() || k.kid.size() > 64) throw std::invalid_argument("auth: a JWT key id must be 1-64 characters");
+    if (!seen.insert(k.kid).second) throw std::invalid_argument("auth: duplicate JWT key id '" + k.kid + "'");
+    if (k.secret.reveal().size() < 32)
+      throw std::invalid_argument("auth: JWT key '" + k.kid + "' is shorter than 32 bytes");
+  }
+}
+
+std::string JwtCodec::sign(const AccessClaims& c) const {
+  const JwtKey& key = config_.keys.front();
+  json::object header{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", key.kid}};
+  json::object payload{{"iss", config_.issuer},
+                       {"aud", config_.audience},
+                       {"sub", c.subject},
+                       {"sid", c.session},
+                       {"jti", c.token_id},
+                       {"iat", epoch_seconds(c.issued_at)},
+                       {"nbf", epoch_seconds(c.not_before)},
+                       {"exp", epoch_seconds(c.expires_at)}};
+  std::string signing_input =
+      crypto::base64url_encode(json::serialize(header)) + "." + crypto::base64url_encode(json::serialize(payload));
+  const std::string mac = crypto::hmac_sha256(key.secret.reveal(), signing_input);
+  return signing_input + "." + crypto::base64url_encode(mac);
+}
+
+std::variant<AccessClaims, JwtError> JwtCodec::verify(std::string_view token, SysTime now) const {
+  if (token.empty() || token.size() > kMaxTokenBytes) return JwtError::malformed;
+  const size_t first = token.find('.');
+  if (first == std::string_view::npos) return JwtError::malformed;
+  const size_t second = token.find('.', first + 1);
+  if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos)
+    return JwtError::malformed;
+  const std::string_view header_part = token.substr(0, first);
+  const std::string_view payload_part = token.substr(first + 1, second - first - 1);
+  const std::string_view signature_part = token.substr(second + 1);
+
+  auto header = decode_object(header_part);
+  if (!header) return JwtError::malformed;
+  const auto* alg = string_field(*header, "alg");
+  if (!alg || *alg != "HS256" || header->contains("crit")) return JwtError::unsupported_alg;
+  if (const auto* typ = header->if_contains("typ"); typ && !(typ->is_string() && typ->as_string() == "JWT"))
+    return JwtError::malformed;
+  const auto* kid = string_field(*header, "kid");
+  if (!kid) return JwtError::unknown_key;
+  const JwtKey* key = nullptr;
+  for (const auto& k : config_.keys)
+    if (k.kid == *kid) key = &k;
+  if (!key) return JwtError::unknown_key;
+
+  const auto signature = crypto::base64url_decode(signature_part);
+  if (!signature) return JwtError::malformed;
+  const std::string expected = crypto::hmac_sha256(key->secret.reveal(), token.substr(0, second));
+  if (!crypto::constant_time_equal(*signature, expected)) return JwtError::bad_signature;
+
+  auto payload = decode_object(payload_part);
+  if (!payload) return JwtError::malformed;
+  const auto* iss = string_field(*payload, "iss");
+  if (!iss || *iss != config_.issuer) return JwtError::wrong_issuer;
+  const auto* aud = payload->if_contains("aud");
+  bool audience_ok = false;
+  if (aud && aud->is_string()) audience_ok = aud->as_string() == config_.audience;
+  if (aud && aud->is_array())
+    for (const auto& a : aud->as_array()) audience_ok = audience_ok || (a.is_string() && a.as_string() == config_.audience);
+  if (!audience_ok) return JwtError::wrong_audience;
+
+  const auto* sub = string_field(*payload, "sub");
+  const auto* sid = string_field(*payload, "sid");
+  const auto* jti = string_field(*payload, "jti");
+  const auto iat = seconds_field(*payload, "iat");
+  const auto exp = seconds_field(*payload, "exp");
+  if (!sub || sub->empty() || !sid || !jti || !iat || !exp) return JwtError::missing_claim;
+  std::optional<int64_t> nbf;
+  if (payload->contains("nbf")) {
+    nbf = seconds_field(*payload, "nbf");
+    if (!nbf) return JwtError::missing_claim;
+  }
+
+  const int64_t now_s = epoch_seconds(now);
+  const int64_t leeway = config_.leeway.count();
+  if (now_s >= *exp + leeway) return JwtError::expired;
+  if (*iat > now_s + leeway || (nbf && *nbf > now_s + leeway)) return JwtError::not_yet_valid;
+
+  AccessClaims claims;
+  claims.subject = std::string(*sub);
+  claims.session = std::string(*sid);
+  claims.token_id = std::string(*jti);
+  claims.issued_at = from_epoch_seconds(*iat);
+  claims.not_before = from_epoch_seconds(nbf.value_or(*iat));
+  claims.expires_at = from_epoch_seconds(*exp);
+  return claims;
+}
+
+}  // namespace huntaze::auth

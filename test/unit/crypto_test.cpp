@@ -1,0 +1,54 @@
+// The token building blocks: base64url both ways (strict), HMAC-SHA256
+// against RFC 4231, constant-time comparison, random bytes.
+#include <catch2/catch.hpp>
+
+#include "huntaze/core/crypto.hpp"
+
+using namespace huntaze;
+
+namespace {
+std::string hex(const std::string& bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("base64url round-trips every length and refuses other spellings", "[crypto]") {
+  CHECK(crypto::base64url_encode("") == "");
+  CHECK(crypto::base64url_encode("f") == "Zg");
+  CHECK(crypto::base64url_encode("fo") == "Zm8");
+  CHECK(crypto::base64url_encode("foo") == "Zm9v");
+  CHECK(crypto::base64url_encode("\xfb\xff") == "-_8");
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  for (size_t n = 0; n <= all.size(); n += 17) {
+    const auto text = crypto::base64url_encode(all.substr(0, n));
+    CHECK(crypto::base64url_decode(text) == all.substr(0, n));
+  }
+  CHECK_FALSE(crypto::base64url_decode("Zg=="));   // padding
+  CHECK_FALSE(crypto::base64url_decode("Zm9v "));  // whitespace
+  CHECK_FALSE(crypto::base64url_decode("+/8"));    // the other alphabet
+  CHECK_FALSE(crypto::base64url_decode("Z"));      // no byte string has this length
+  CHECK_FALSE(crypto::base64url_decode("Zh"));     // stray bits: a second spelling of "f"
+  CHECK(crypto::base64url_decode("") == std::string());
+}
+
+TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2", "[crypto]") {
+  CHECK(hex(crypto::hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  CHECK(hex(crypto::sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("constant_time_equal and random_bytes", "[crypto]") {
+  CHECK(crypto::constant_time_equal("abc", "abc"));
+  CHECK_FALSE(crypto::constant_time_equal("abc", "abd"));
+  CHECK_FALSE(crypto::constant_time_equal("abc", "abcd"));
+  const auto a = crypto::random_bytes(32), b = crypto::random_bytes(32);
+  CHECK(a.size() == 32);
+  CHECK(a != b);
+}

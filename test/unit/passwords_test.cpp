@@ -1,0 +1,52 @@
+// argon2id password hashes: PHC strings with their parameters, salted,
+// verified, refused when wrong or foreign, and flagged for rehash when the
+// parameters change. Small parameters keep the test fast; one case uses
+// the OWASP defaults to show they are what the string says.
+#include <catch2/catch.hpp>
+
+#include "auth/passwords.hpp"
+
+using namespace huntaze::auth;
+
+namespace {
+const PasswordParams kFast{.memory_kib = 64, .iterations = 1, .parallelism = 1};
+}
+
+TEST_CASE("passwords: hash and verify with argon2id", "[passwords]") {
+  const auto h = hash_password("correct horse battery staple", kFast);
+  CHECK(h.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+  CHECK(verify_password(h, "correct horse battery staple"));
+  CHECK_FALSE(verify_password(h, "correct horse battery stapl"));
+  CHECK_FALSE(verify_password(h, ""));
+  // Salted: the same password hashes differently each time.
+  CHECK(hash_password("correct horse battery staple", kFast) != h);
+}
+
+TEST_CASE("passwords: foreign or damaged hashes never verify", "[passwords]") {
+  const auto h = hash_password("pw-0123456789", kFast);
+  CHECK_FALSE(verify_password("", "pw-0123456789"));
+  CHECK_FALSE(verify_password("$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaA", "pw-0123456789"));
+  CHECK_FALSE(verify_password("$2b$12$abcdefghijklmnopqrstuv", "pw-0123456789"));  // bcrypt
+  CHECK_FALSE(verify_password(h.substr(0, h.size() - 5), "pw-0123456789"));
+  std::string flipped = h;
+  flipped[flipped.size() - 2] = flipped[flipped.size() - 2] == 'A' ? 'B' : 'A';
+  CHECK_FALSE(verify_password(flipped, "pw-0123456789"));
+}
+
+TEST_CASE("passwords: the defaults are OWASP's argon2id minimum, and weaker hashes need a rehash", "[passwords]") {
+  const PasswordParams defaults;
+  const auto h = hash_password("pw-0123456789", defaults);
+  CHECK(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+  CHECK(verify_password(h, "pw-0123456789"));
+  CHECK_FALSE(needs_rehash(h, defaults));
+  CHECK(needs_rehash(hash_password("pw-0123456789", kFast), defaults));
+  CHECK(needs_rehash("$2b$12$abcdefghijklmnopqrstuv", defaults));
+}
+
+TEST_CASE("passwords: the decoy hash is stable per parameters and matches no chosen password", "[passwords]") {
+  const auto& a = decoy_hash(kFast);
+  CHECK(&a == &decoy_hash(kFast));
+  CHECK(a.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+  CHECK_FALSE(verify_password(a, ""));
+  CHECK_FALSE(verify_password(a, "password1234"));
+}
