@@ -17,6 +17,7 @@
 #include "ai_router/usage_log.hpp"
 #include "ai_router/usage_partitions.hpp"
 #include "app/ops_routes.hpp"
+#include "auth/auth_module.hpp"
 #include "app/product_schedules.hpp"
 #include "app/process_metrics.hpp"
 #include "db/pg_pool.hpp"
@@ -33,6 +34,8 @@
 #include "jobs/maintenance.hpp"
 #include "jobs/pg_job_queue.hpp"
 #include "jobs/worker.hpp"
+#include "huntaze/mail/jobs.hpp"
+#include "mail/smtp_mailer.hpp"
 #include "redis/redis_client.hpp"
 
 #ifndef HUNTAZE_VERSION
@@ -87,6 +90,8 @@ struct App::Impl {
   std::unique_ptr<ai_router::Budgets> ai_budgets;
   std::unique_ptr<ai_router::BudgetAlertPublisher> budget_alerts;
   std::unique_ptr<ai_router::Router> ai_router;
+  std::unique_ptr<mail::Mailer> mailer;
+  std::unique_ptr<auth::AuthModule> auth;
 
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -99,10 +104,38 @@ struct App::Impl {
   std::atomic<bool> stop_requested{false};
   std::atomic<int> exit_code{0};
 
-  http::Handler pipeline_for(const http::Router& r, bool access_log) {
-    return http::build_pipeline({http::request_id(), http::observe(metrics, {.access_log = access_log}),
-                                 http::security_headers(), http::cors(config.server.cors), http::errors()},
-                                r);
+  // The public listener also limits requests per client address; the admin
+  // listener is for operators on a private network.
+  http::Handler pipeline_for(const http::Router& r, bool access_log, bool public_listener) {
+    std::vector<http::Middleware> chain{http::request_id(), http::observe(metrics, {.access_log = access_log}),
+                                        http::security_headers(), http::cors(config.server.cors), http::errors()};
+    if (public_listener) chain.push_back(auth->ip_limit());
+    return http::build_pipeline(std::move(chain), r);
+  }
+
+  // Accounts, then the operator and AI APIs behind the guard: the job and
+  // cron admin routes for platform admins, the AI API for chatters and up
+  // (its workspace is the caller's).
+  void register_public_routes() {
+    auth->register_routes(router);
+    auth::Guard& guard = auth->guard();
+    if (config.jobs.admin_api) {
+      router.set_wrapper([&guard](http::Handler h) {
+        return auth::guarded(guard, auth::Requirement{.workspace = false, .scope = auth::scope_admin,
+                                                      .platform_admin = true},
+                             std::move(h));
+      });
+      jobs::register_jobs_admin_routes(router, {*database, clock, config.jobs.errors_kept});
+      cron::register_cron_admin_routes(router, *cron);
+    }
+    if (config.ai.http_api) {
+      router.set_wrapper([&guard](http::Handler h) {
+        return auth::guarded(guard, auth::Requirement{.role = auth::Role::chatter, .scope = auth::scope_read},
+                             std::move(h));
+      });
+      ai_router::register_ai_routes(router, {*ai_router, *database, clock});
+    }
+    router.set_wrapper({});
   }
 
   asio::awaitable<void> startup() {
@@ -121,7 +154,11 @@ struct App::Impl {
     jobs::register_maintenance_jobs(job_registry, *database, clock, config.jobs);
     ai_router::register_usage_jobs(job_registry, *database, clock, config.ai.usage);
     ai_router::register_budget_jobs(job_registry, *ai_budgets);
+    mailer = mail::make_smtp_mailer(ioc.get_executor(), config.mail, metrics);
+    mail::register_mail_jobs(job_registry, *mailer);
     job_queue = jobs::make_pg_job_queue(job_registry, clock, metrics);
+    auth = std::make_unique<auth::AuthModule>(
+        auth::AuthDeps{*database, *redis, compute, *job_queue, clock, metrics}, config.auth);
     budget_alerts = std::make_unique<ai_router::BudgetAlertPublisher>(ioc.get_executor(), *database, *job_queue);
     ai_budgets->on_alert(budget_alerts->callback());
     cron = std::make_unique<cron::Cron>(*database, *job_queue, clock, config.cron);
@@ -268,13 +305,14 @@ void App::start() {
     admin_cfg.port = hp->second;
     admin_cfg.max_connections = 64;
     m.admin_server = std::make_unique<http::Server>(m.ioc, admin_cfg, m.admin_router,
-                                                    m.pipeline_for(m.admin_router, false), m.metrics);
+                                                    m.pipeline_for(m.admin_router, false, false), m.metrics);
     m.admin_server->start();
   } else {
     register_ops_routes(m.router, ops);
   }
+  m.register_public_routes();
   m.server = std::make_unique<http::Server>(m.ioc, m.config.server, m.router,
-                                            m.pipeline_for(m.router, m.config.server.access_log), m.metrics);
+                                            m.pipeline_for(m.router, m.config.server.access_log, true), m.metrics);
   m.server->start();
   log::info("serving", {{"host", m.config.server.host},
                         {"port", static_cast<int>(m.server->port())},

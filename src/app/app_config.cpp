@@ -71,11 +71,9 @@ AppConfig load_config(config::Document& doc) {
   c.jobs = jobs::parse_jobs_config(root.section("jobs"));
   c.cron = cron::parse_cron_config(root.section("cron"));
   c.ai = parse_ai_config(root.section("ai"));
-  if (c.ai.http_api && c.metrics.listen.empty())
-    root.section("ai").fail("http_api", "needs the admin listener (metrics.listen): the AI API has no other protection yet");
   c.http_client = http::parse_http_client_config(root.section("http_client"));
-  if (c.jobs.admin_api && c.metrics.listen.empty())
-    root.section("jobs").fail("admin_api", "needs the admin listener (metrics.listen): the admin API has no other protection yet");
+  c.auth = auth::parse_auth_config(root.section("auth"));
+  c.mail = mail::parse_mail_config(root.section("mail"));
 
   doc.finish();
   c.effective = doc.effective();

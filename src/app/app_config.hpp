@@ -8,6 +8,7 @@
 #include "ai_router/budgets.hpp"
 #include "ai_router/router_config.hpp"
 #include "ai_router/usage_log.hpp"
+#include "auth/auth_config.hpp"
 #include "huntaze/ai_router/catalog.hpp"
 #include "huntaze/core/config.hpp"
 #include "huntaze/http/client_config.hpp"
@@ -16,6 +17,7 @@
 #include "huntaze/db/config.hpp"
 #include "huntaze/http/config.hpp"
 #include "huntaze/jobs/config.hpp"
+#include "huntaze/mail/config.hpp"
 #include "huntaze/redis/config.hpp"
 
 namespace huntaze::app {
@@ -57,6 +59,8 @@ struct AppConfig {
   jobs::JobsConfig jobs;
   cron::CronConfig cron;
   AiConfig ai;
+  auth::AuthConfig auth;
+  mail::MailConfig mail;
   http::HttpClientConfig http_client;  // `http_client:` the outbound client
   std::string source;                  // the file it came from ("" when not from a file)
   // "key.path = value" lines, secrets redacted (check-config prints them).

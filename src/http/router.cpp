@@ -37,6 +37,7 @@ Router::Router() : root_(std::make_unique<Node>()) {}
 Router::~Router() = default;
 
 void Router::add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
+  if (wrapper_) handler = wrapper_(std::move(handler));
   if (pattern.empty() || pattern.front() != '/') throw std::invalid_argument("route must start with '/': " + pattern);
   Node* node = root_.get();
   if (pattern != "/") {

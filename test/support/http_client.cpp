@@ -72,6 +72,7 @@ HttpResponse HttpConnection::read_response(bool to_head) {
     std::string name(f.name_string());
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     r.headers[name] = std::string(f.value());
+    if (name == "set-cookie") r.set_cookies.emplace_back(f.value());
   }
   r.body = msg.body();
   r.keep_alive = msg.keep_alive();

@@ -7,12 +7,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace huntaze::test {
 
 struct HttpResponse {
   int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
+  std::map<std::string, std::string> headers;  // lower-case names (the last of repeated ones)
+  std::vector<std::string> set_cookies;         // every Set-Cookie, in order
   std::string body;
   bool keep_alive = true;
   std::string header(const std::string& name) const {

@@ -130,9 +130,16 @@ TEST_CASE("out-of-range values are errors", "[config]") {
         "test.yaml:3:14: server.cors.origins: 'app.example.com' is not an origin (scheme://host[:port]) or *");
   CHECK(error_of("metrics:\n  listen: nowhere\n") ==
         "test.yaml:2:11: metrics.listen: expected host:port, got 'nowhere'");
-  // The admin API has no protection of its own yet: only on the admin listener.
-  CHECK_THAT(error_of("jobs:\n  admin_api: true\n"), Contains("jobs.admin_api: needs the admin listener"));
-  CHECK_NOTHROW(parse("jobs:\n  admin_api: true\nmetrics:\n  listen: 127.0.0.1:9090\n"));
+  // The admin API is behind the platform-admin guard on the main listener.
+  CHECK_NOTHROW(parse("jobs:\n  admin_api: true\n"));
+  CHECK_THAT(error_of("auth:\n  jwt:\n    keys:\n      k1: short\n"),
+             Contains("auth.jwt.keys.k1: a signing key needs at least 32 bytes"));
+  CHECK_THAT(error_of("auth:\n  refresh_ttl: 240h\n  session_max_age: 24h\n"),
+             Contains("auth.session_max_age: must not be shorter than refresh_ttl"));
+  CHECK_THAT(error_of("auth:\n  cookies:\n    allowed_origins: [https://app.example.com/]\n"),
+             Contains("is not an origin"));
+  CHECK_THAT(error_of("auth:\n  public_url: app.example.com\n"), Contains("auth.public_url: must start with"));
+  CHECK_THAT(error_of("auth:\n  rate_limits:\n    users: {limit: 5}\n"), Contains("auth.rate_limits.users: unknown key"));
 }
 
 TEST_CASE("invalid YAML is reported with its position", "[config]") {

@@ -53,6 +53,12 @@ class Router {
   void patch(std::string pattern, Handler h, RouteOptions o = {}) { add("PATCH", std::move(pattern), std::move(h), o); }
   void del(std::string pattern, Handler h, RouteOptions o = {}) { add("DELETE", std::move(pattern), std::move(h), o); }
 
+  // Routes added while a wrapper is set are registered as wrapper(handler):
+  // the composition root puts all of a module's routes behind the auth
+  // guard this way. Unset with set_wrapper({}).
+  using Wrapper = std::function<Handler(Handler)>;
+  void set_wrapper(Wrapper wrapper) { wrapper_ = std::move(wrapper); }
+
   struct Match {
     const Route* route = nullptr;  // set when found
     std::vector<std::pair<std::string, std::string>> params;
@@ -67,6 +73,7 @@ class Router {
   struct Node;  // the segment trie (router.cpp)
 
  private:
+  Wrapper wrapper_;
   size_t max_depth_ = 0;
   std::unique_ptr<Node> root_;
   std::vector<std::unique_ptr<Route>> routes_;

@@ -1,0 +1,68 @@
+#include "auth/auth_config.hpp"
+
+namespace huntaze::auth {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+std::chrono::seconds seconds_of(config::Node& node, const char* key, std::chrono::seconds fallback,
+                                std::chrono::seconds min, std::chrono::seconds max) {
+  auto ms = node.get_duration(key, fallback, min, max);
+  return std::chrono::duration_cast<std::chrono::seconds>(ms);
+}
+
+}  // namespace
+
+AuthConfig parse_auth_config(config::Node section) {
+  using namespace std::chrono_literals;
+  AuthConfig c;
+
+  auto jwt = section.section("jwt");
+  auto keys = jwt.section("keys");
+  for (const auto& kid : keys.keys()) {
+    Secret secret = keys.get_secret(kid);
+    if (secret.reveal().size() < 32) keys.fail(kid, "a signing key needs at least 32 bytes");
+    c.jwt.keys.push_back({kid, std::move(secret)});
+  }
+  keys.finish();
+  c.jwt.issuer = jwt.get_string("issuer", c.jwt.issuer);
+  c.jwt.audience = jwt.get_string("audience", c.jwt.audience);
+  c.jwt.leeway = seconds_of(jwt, "leeway", c.jwt.leeway, 0s, 5min);
+  jwt.finish();
+
+  c.access_ttl = seconds_of(section, "access_ttl", c.access_ttl, 1min, 24h);
+  c.refresh_ttl = seconds_of(section, "refresh_ttl", c.refresh_ttl, 5min, std::chrono::days(365));
+  c.session_max_age = seconds_of(section, "session_max_age", c.session_max_age, 5min, std::chrono::days(3650));
+  if (c.session_max_age < c.refresh_ttl) section.fail("session_max_age", "must not be shorter than refresh_ttl");
+
+  auto password = section.section("password");
+  c.password.memory_kib =
+      static_cast<uint32_t>(password.get_int("memory_kib", c.password.memory_kib, 8 * 1024, 4 * 1024 * 1024));
+  c.password.iterations = static_cast<uint32_t>(password.get_int("iterations", c.password.iterations, 1, 100));
+  c.password.parallelism = static_cast<uint32_t>(password.get_int("parallelism", c.password.parallelism, 1, 16));
+  password.finish();
+
+  c.require_verified_email = section.get_bool("require_verified_email", c.require_verified_email);
+  c.verify_ttl = seconds_of(section, "verify_ttl", c.verify_ttl, 5min, std::chrono::days(30));
+  c.reset_ttl = seconds_of(section, "reset_ttl", c.reset_ttl, 5min, 24h);
+  c.invite_ttl = seconds_of(section, "invite_ttl", c.invite_ttl, 1h, std::chrono::days(60));
+  c.public_url = section.get_string("public_url", c.public_url);
+  if (!(c.public_url.starts_with("http://") || c.public_url.starts_with("https://")))
+    section.fail("public_url", "must start with http:// or https://");
+  while (c.public_url.ends_with('/')) c.public_url.pop_back();
+
+  auto cookies = section.section("cookies");
+  c.cookies.secure = cookies.get_bool("secure", c.cookies.secure);
+  c.cookies.domain = cookies.get_string("domain", c.cookies.domain);
+  c.cookies.allowed_origins = cookies.get_strings("allowed_origins", c.cookies.allowed_origins);
+  for (const auto& o : c.cookies.allowed_origins)
+    if (!(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/'))
+      cookies.fail("allowed_origins", "'" + o + "' is not an origin (scheme://host[:port], no path)");
+  cookies.finish();
+  c.rate_limits = parse_rate_limit_config(section.section("rate_limits"));
+  section.finish();
+  return c;
+}
+
+}  // namespace huntaze::auth

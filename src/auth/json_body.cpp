@@ -1,0 +1,104 @@
+#include "auth/json_body.hpp"
+
+#include <boost/json.hpp>
+#include <cctype>
+
+#include "huntaze/core/strings.hpp"
+
+namespace huntaze::auth {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool valid_utf8(std::string_view s) { return clean_utf8(s, s.size()) == s; }
+
+}  // namespace
+
+JsonBody::JsonBody(std::string_view text) {
+  if (trim(text).empty()) return;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) throw ApiError(400, "invalid_json", "the body must be one JSON object");
+  object_ = std::move(v.as_object());
+}
+
+std::string JsonBody::string(std::string_view field, size_t max_bytes, bool required, bool raw) {
+  const json::value* v = object_.if_contains(field);
+  if (!v || v->is_null()) {
+    if (required) problem(std::string(field), "is required");
+    return {};
+  }
+  if (!v->is_string()) {
+    problem(std::string(field), "must be a string");
+    return {};
+  }
+  std::string_view s(v->as_string());
+  if (!raw) s = trim(s);
+  if (s.size() > max_bytes) {
+    problem(std::string(field), "must be at most " + std::to_string(max_bytes) + " bytes");
+    return {};
+  }
+  if (!valid_utf8(s) || s.find('\0') != std::string_view::npos) {
+    problem(std::string(field), "must be valid UTF-8 text");
+    return {};
+  }
+  if (required && s.empty()) problem(std::string(field), "must not be empty");
+  return std::string(s);
+}
+
+std::optional<std::string> JsonBody::optional_string(std::string_view field, size_t max_bytes) {
+  const json::value* v = object_.if_contains(field);
+  if (!v || v->is_null()) return std::nullopt;
+  return string(field, max_bytes, false);
+}
+
+std::vector<std::string> JsonBody::strings(std::string_view field, size_t max_items, size_t max_bytes) {
+  std::vector<std::string> out;
+  const json::value* v = object_.if_contains(field);
+  if (!v || v->is_null()) return out;
+  if (!v->is_array() || v->as_array().size() > max_items) {
+    problem(std::string(field), "must be an array of at most " + std::to_string(max_items) + " strings");
+    return out;
+  }
+  for (const auto& item : v->as_array()) {
+    if (!item.is_string() || item.as_string().size() > max_bytes) {
+      problem(std::string(field), "must contain short strings");
+      return {};
+    }
+    out.emplace_back(item.as_string());
+  }
+  return out;
+}
+
+void JsonBody::check() const {
+  if (!problems_.empty()) throw ApiError::bad_request("the request has invalid fields", problems_);
+}
+
+std::optional<std::string> normalize_email(std::string_view text) {
+  std::string_view s = trim(text);
+  if (s.empty() || s.size() > 254) return std::nullopt;
+  const auto at = s.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= s.size() || at > 64) return std::nullopt;
+  const std::string_view domain = s.substr(at + 1);
+  if (domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.') return std::nullopt;
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '<' || c == '>' || c == ',' || c == ';' || c == '"' || c == '\\')
+      return std::nullopt;
+    out.push_back(u < 0x80 ? static_cast<char>(std::tolower(u)) : c);
+  }
+  if (out.find('@') != at) return std::nullopt;  // exactly one '@'
+  if (!valid_utf8(out)) return std::nullopt;
+  return out;
+}
+
+}  // namespace huntaze::auth

@@ -1,0 +1,54 @@
+// Rate limits on the auth routes through HTTP: 429 with RateLimit-* and
+// Retry-After, and the in-process fallback while Redis is down.
+#include "auth_fixture.hpp"
+
+using namespace huntaze;
+using namespace huntaze::test::autht;
+
+TEST_CASE("login attempts per account are limited, also while Redis is down", "[auth][rate_limit]") {
+  test::RedisProcess redis;
+  AuthApp t([](app::AppConfig& c) { c.auth.rate_limits.login_account = {"login_account", 3, std::chrono::minutes(15)}; },
+            redis.config());
+  auto u = t.sign_up_and_log_in("limited@example.com");  // one login
+  const std::string wrong = json::serialize(json::object{{"email", u.email}, {"password", "wrong password!"}});
+  CHECK(t.call("POST", "/api/v1/auth/login", wrong).status == 401);
+  CHECK(t.call("POST", "/api/v1/auth/login", wrong).status == 401);
+  Reply limited = t.call("POST", "/api/v1/auth/login", wrong);
+  CHECK(limited.status == 429);
+  CHECK(limited.code() == "rate_limited");
+  CHECK(std::stoi(limited.header("retry-after")) >= 1);
+  CHECK(limited.header("ratelimit-limit") == "3");
+  CHECK(limited.header("ratelimit-remaining") == "0");
+  // The right password does not get through either: the account is locked for now.
+  CHECK(t.call("POST", "/api/v1/auth/login",
+               json::serialize(json::object{{"email", u.email}, {"password", u.password}}))
+            .status == 429);
+
+  // Redis gone: the limiter falls back to memory and keeps refusing a fresh
+  // account after its three tries, instead of failing open.
+  redis.stop();
+  const std::string other = json::serialize(json::object{{"email", "other@example.com"}, {"password", "wrong!!"}});
+  int refused = 0;
+  for (int i = 0; i < 5; ++i)
+    if (t.call("POST", "/api/v1/auth/login", other).status == 429) ++refused;
+  CHECK(refused == 2);
+  const std::string metrics = t.call("GET", "/metrics").raw;
+  CHECK(metrics.find("huntaze_rate_limit_fallback") != std::string::npos);
+}
+
+TEST_CASE("authenticated requests are limited per user", "[auth][rate_limit]") {
+  test::RedisProcess redis;
+  AuthApp t([](app::AppConfig& c) { c.auth.rate_limits.user = {"user", 5, std::chrono::minutes(1)}; }, redis.config());
+  auto u = t.sign_up_and_log_in("busy@example.com");  // /me once
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 6; ++i) {
+    Reply r = t.as(u.access, "GET", "/api/v1/me");
+    if (r.status == 200) ++ok;
+    if (r.status == 429) {
+      ++limited;
+      CHECK(!r.header("retry-after").empty());
+    }
+  }
+  CHECK(ok == 4);
+  CHECK(limited == 2);
+}
