@@ -58,10 +58,11 @@ inline app::AppConfig app_config(const std::string& db_url, const redis::RedisCo
   c.auth.password = {.memory_kib = 8 * 1024, .iterations = 1, .parallelism = 1};  // fast, still argon2id
   c.auth.public_url = "https://app.huntaze.test";
   c.auth.cookies.allowed_origins = {"https://app.huntaze.test"};
-  // Tests share 127.0.0.1: per-address limits are out of the way unless a
-  // test sets its own (with a Redis of its own).
+  // Tests share 127.0.0.1, email addresses and the shared Redis: the limits
+  // are out of the way unless a test sets its own (with a Redis of its own).
   for (auto* rule : {&c.auth.rate_limits.ip, &c.auth.rate_limits.login_ip, &c.auth.rate_limits.signup_ip,
-                     &c.auth.rate_limits.reset_ip})
+                     &c.auth.rate_limits.reset_ip, &c.auth.rate_limits.login_account,
+                     &c.auth.rate_limits.reset_account})
     rule->limit = 1'000'000;
   c.auth.rate_limits.user.limit = 100'000;
   return c;

@@ -5,7 +5,7 @@
 using namespace huntaze;
 using namespace huntaze::test::autht;
 
-TEST_CASE("login attempts per account are limited, also while Redis is down", "[auth][rate_limit]") {
+TEST_CASE("login attempts per account are limited also while Redis is down", "[auth][rate_limit]") {
   test::RedisProcess redis;
   AuthApp t([](app::AppConfig& c) { c.auth.rate_limits.login_account = {"login_account", 3, std::chrono::minutes(15)}; },
             redis.config());

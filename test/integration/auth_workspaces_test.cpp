@@ -116,7 +116,7 @@ TEST_CASE("each workspace route admits exactly the roles it declares", "[auth][r
   CHECK(t.scalar("SELECT count(*) FROM auth.audit_log WHERE event = 'role_changed'") != "0");
 }
 
-TEST_CASE("API keys: shown once, stored hashed, scoped, revocable, expiring", "[auth][api_keys]") {
+TEST_CASE("API keys are shown once and stored hashed with scopes and expiry", "[auth][api_keys]") {
   AuthApp t;
   auto owner = t.sign_up_and_log_in("keys@example.com");
   const std::string base = "/api/v1/workspaces/" + owner.workspace;
@@ -159,7 +159,7 @@ TEST_CASE("API keys: shown once, stored hashed, scoped, revocable, expiring", "[
   CHECK(next.body.at("items").at(0).at("event") == "signed_up");
 }
 
-TEST_CASE("bad tokens are refused: none alg, HS/RS confusion, wrong key id, tampering", "[auth][tokens]") {
+TEST_CASE("forged tokens are refused - none alg and HS/RS confusion and wrong key id and tampering", "[auth][tokens]") {
   AuthApp t;
   auto u = t.sign_up_and_log_in("tokens@example.com");
   const auto dot = u.access.find('.');
