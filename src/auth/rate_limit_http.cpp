@@ -1,0 +1,87 @@
+#include "auth/rate_limit_http.hpp"
+
+#include <algorithm>
+#include <boost/asio/ip/address.hpp>
+#include <exception>
+#include <memory>
+#include <vector>
+
+namespace huntaze::auth {
+
+namespace {
+
+int64_t ceil_seconds(std::chrono::milliseconds d) {
+  return d.count() <= 0 ? 0 : (d.count() + 999) / 1000;
+}
+
+// As the errors() middleware writes an ApiError.
+http::Response error_to_response(const ApiError& e, const http::Request& req) {
+  http::Response res = http::error_response(e.status(), e.code(), e.what(), req.request_id, e.details());
+  if (e.retry_after() > 0) res.headers.set("Retry-After", std::to_string(e.retry_after()));
+  return res;
+}
+
+asio::awaitable<http::Response> limit_by_ip(RateLimiter& limiter, std::shared_ptr<const RateRule> rule,
+                                            http::Request& req, const http::Next& next) {
+  std::vector<RateKey> keys;
+  keys.push_back(RateKey{rule.get(), ip_subject(req.remote_address)});
+  const RateDecision decision = co_await limiter.check(std::move(keys));
+  if (!decision.allowed) {
+    http::Response refused = error_to_response(too_many_requests(decision), req);
+    apply_rate_headers(refused, decision);
+    co_return refused;
+  }
+  http::Response res;
+  try {
+    res = co_await next(req);
+  } catch (const RateLimitedError& e) {
+    res = error_to_response(e, req);
+    apply_rate_headers(res, e.decision());
+  } catch (const ApiError& e) {
+    if (e.status() >= 500) throw;  // errors() logs those
+    res = error_to_response(e, req);
+  }
+  if (res.status != 429 && !res.headers.has("RateLimit-Limit")) apply_rate_headers(res, decision);
+  co_return res;
+}
+
+}  // namespace
+
+void apply_rate_headers(http::Response& response, const RateDecision& decision) {
+  if (decision.limit <= 0) return;
+  response.headers.set("RateLimit-Limit", std::to_string(decision.limit));
+  response.headers.set("RateLimit-Remaining", std::to_string(std::max<int64_t>(0, decision.remaining)));
+  response.headers.set("RateLimit-Reset", std::to_string(ceil_seconds(decision.reset)));
+  if (!decision.allowed)
+    response.headers.set("Retry-After", std::to_string(std::max<int64_t>(1, ceil_seconds(decision.retry_after))));
+}
+
+ApiError too_many_requests(const RateDecision& decision) {
+  const int64_t seconds = std::max<int64_t>(1, ceil_seconds(decision.retry_after));
+  ApiError error(429, "rate_limited", "too many requests; retry in " + std::to_string(seconds) + " s");
+  error.with_retry_after(static_cast<int>(std::min<int64_t>(seconds, 1'000'000'000)));
+  return error;
+}
+
+std::string ip_subject(std::string_view address) {
+  boost::system::error_code ec;
+  const auto parsed = boost::asio::ip::make_address(std::string(address), ec);
+  if (ec) return std::string(address);
+  if (parsed.is_v4()) return parsed.to_v4().to_string();
+  const auto v6 = parsed.to_v6();
+  if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
+}
+
+http::Middleware ip_rate_limit(RateLimiter& limiter, RateRule rule) {
+  auto shared = std::make_shared<const RateRule>(std::move(rule));
+  // Not a coroutine itself: the coroutine gets its own copies of what it
+  // needs, so nothing depends on this closure's lifetime.
+  return [&limiter, shared](http::Request& req, const http::Next& next) {
+    return limit_by_ip(limiter, shared, req, next);
+  };
+}
+
+}  // namespace huntaze::auth
