@@ -9,6 +9,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -30,27 +31,23 @@ class Compute {
   boost::asio::awaitable<std::invoke_result_t<F>> run(F fn) {
     namespace asio = boost::asio;
     using R = std::invoke_result_t<F>;
-    auto home = co_await asio::this_coro::executor;
-    co_await asio::post(pool_.get_executor(), asio::use_awaitable);
-    std::exception_ptr failure;
+    // co_spawn onto the pool, awaited with use_awaitable: fn runs on a pool
+    // thread and the caller resumes on its own executor with the result or
+    // the exception. (co_await post(pool, use_awaitable) would not do: post
+    // hands the completion to the handler's associated executor, which is
+    // the caller's, so fn would run on the I/O thread.)
     if constexpr (std::is_void_v<R>) {
-      try {
+      auto on_pool = [fn = std::move(fn)]() mutable -> asio::awaitable<void> {
         fn();
-      } catch (...) {
-        failure = std::current_exception();
-      }
-      co_await asio::post(home, asio::use_awaitable);
-      if (failure) std::rethrow_exception(failure);
+        co_return;
+      };
+      // Named before the co_await: GCC 12 miscompiles temporaries there.
+      auto task = asio::co_spawn(pool_.get_executor(), std::move(on_pool), asio::use_awaitable);
+      co_await std::move(task);
     } else {
-      std::optional<R> value;
-      try {
-        value.emplace(fn());
-      } catch (...) {
-        failure = std::current_exception();
-      }
-      co_await asio::post(home, asio::use_awaitable);
-      if (failure) std::rethrow_exception(failure);
-      co_return std::move(*value);
+      auto on_pool = [fn = std::move(fn)]() mutable -> asio::awaitable<R> { co_return fn(); };
+      auto task = asio::co_spawn(pool_.get_executor(), std::move(on_pool), asio::use_awaitable);
+      co_return co_await std::move(task);
     }
   }
 
