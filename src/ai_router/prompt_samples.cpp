@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "huntaze/jobs/batched_delete.hpp"
+
 namespace huntaze::ai_router {
 
 namespace asio = boost::asio;
@@ -57,17 +59,8 @@ asio::awaitable<int64_t> prune_prompt_samples(db::Database& db, SysTime now, std
   static constexpr const char* kDelete = R"(
 DELETE FROM ai.prompt_samples
  WHERE id IN (SELECT id FROM ai.prompt_samples WHERE at < $1 ORDER BY at LIMIT $2))";
-  const db::Timestamp cutoff(now - retention);
-  batch = std::max<int64_t>(batch, 1);
-  int64_t total = 0;
-  for (;;) {
-    auto result = co_await db.query(kDelete, cutoff, batch);
-    const int64_t n = result.affected();
-    total += n;
-    if (n < batch) break;
-    if (job) co_await job->heartbeat();
-  }
-  co_return total;
+  db::Params params{db::Timestamp(now - retention)};
+  co_return co_await jobs::delete_in_batches(db, kDelete, std::move(params), batch, job);
 }
 
 }  // namespace huntaze::ai_router

@@ -1,6 +1,7 @@
 #include "jobs/maintenance.hpp"
 
 #include "huntaze/core/log.hpp"
+#include "huntaze/jobs/batched_delete.hpp"
 #include "jobs/sql.hpp"
 
 namespace huntaze::jobs {
@@ -18,14 +19,8 @@ asio::awaitable<int64_t> prune_jobs(db::Database& db, const Clock& clock, const 
   int64_t total = 0;
   for (const auto& rule : rules) {
     const db::Timestamp before = clock.now() - std::chrono::duration_cast<std::chrono::microseconds>(rule.keep);
-    for (;;) {
-      auto res = co_await db.query(sql::kPrune, std::string(rule.state), before,
-                                   static_cast<int64_t>(config.prune_batch));
-      const int64_t n = res.affected();
-      total += n;
-      if (n < config.prune_batch) break;
-      if (job) co_await job->heartbeat();  // a cancellation point between batches
-    }
+    db::Params params{std::string(rule.state), before};
+    total += co_await delete_in_batches(db, sql::kPrune, std::move(params), config.prune_batch, job);
   }
   if (total > 0) log::info("pruned finished jobs", {{"deleted", total}});
   co_return total;
