@@ -4,6 +4,7 @@
 #include "ai_router/budgets.hpp"
 #include "ai_router/prompt_samples.hpp"
 #include "ai_router/usage_partitions.hpp"
+#include "auth/maintenance.hpp"
 #include "jobs/maintenance.hpp"
 
 namespace huntaze::app {
@@ -25,6 +26,7 @@ constexpr ProductSchedule kSchedules[] = {
     {ai_router::kUsagePartitionsKind, "17 3 * * *", "ai_router"},
     {ai_router::kPromptSamplesPruneKind, "27 3 * * *", "ai_router"},
     {ai_router::kBudgetReconcileKind, "7 * * * *", "ai_router"},
+    {auth::kPruneKind, "37 3 * * *", "auth"},
 };
 
 }  // namespace

@@ -25,25 +25,23 @@ const Requirement kSignedIn{.workspace = false, .scope = std::nullopt};
 
 // The session answer in the mode the client asked for: tokens in the body
 // (API clients), or cookies plus the CSRF token (browsers).
-http::Response session_response(int status, const TokenPair& tokens, Uuid user_id, bool cookie_mode,
-                                const AuthConfig& config, SysTime now) {
+http::Response session_response(int status, const TokenPair& tokens, bool cookie_mode, const AuthConfig& config,
+                                SysTime now) {
   const auto expires_in = std::chrono::duration_cast<std::chrono::seconds>(tokens.access_expires_at - now).count();
-  json::object body{{"user_id", user_id.str()},
+  json::object body{{"user_id", tokens.user_id.str()},
                     {"session_id", tokens.session_id.str()},
                     {"expires_in", expires_in},
                     {"refresh_expires_at", format_iso8601(tokens.refresh_expires_at)}};
-  http::Response res;
+  http::Response cookies;  // collects the Set-Cookie headers
   if (cookie_mode) {
-    res = json_response(status, {});
-    body["csrf_token"] = set_session_cookies(res, tokens, config.cookies, now);
+    body["csrf_token"] = set_session_cookies(cookies, tokens, config.cookies, now);
   } else {
     body["token_type"] = "Bearer";
     body["access_token"] = tokens.access_token;
     body["refresh_token"] = tokens.refresh_token;
   }
-  res.status = status;
-  res.body = json::serialize(body);
-  res.headers.set("Content-Type", "application/json");
+  http::Response res = json_response(status, body);
+  for (const auto& [name, value] : cookies.headers.items()) res.headers.add(name, value);
   res.headers.set("Cache-Control", "no-store");
   return res;
 }
@@ -142,8 +140,8 @@ void register_account_routes(http::Router& router, const RouteDeps& deps) {
         std::vector<RateKey> keys{{&d->limits.login_account, account},
                                   {&d->limits.login_ip, ip_subject(req.remote_address)}};
         co_await enforce(d->limiter, std::move(keys));
-        Login login = co_await d->accounts.log_in(email, password, client_info(req));
-        co_return session_response(200, login.tokens, login.user_id, cookie_mode, d->config, d->clock.now());
+        const TokenPair tokens = co_await d->accounts.log_in(email, password, client_info(req));
+        co_return session_response(200, tokens, cookie_mode, d->config, d->clock.now());
       },
       small);
 
@@ -165,9 +163,7 @@ void register_account_routes(http::Router& router, const RouteDeps& deps) {
         std::vector<RateKey> keys{{&d->limits.ip, ip_subject(req.remote_address)}};
         co_await enforce(d->limiter, std::move(keys));
         const TokenPair tokens = co_await d->sessions.refresh(token, client_info(req));
-        auto claims = d->sessions.jwt().verify(tokens.access_token, d->clock.now());
-        const Uuid user_id = Uuid::parse(std::get<AccessClaims>(claims).subject).value_or(Uuid{});
-        co_return session_response(200, tokens, user_id, cookie_mode, d->config, d->clock.now());
+        co_return session_response(200, tokens, cookie_mode, d->config, d->clock.now());
       },
       small);
 

@@ -1,14 +1,12 @@
 #include "auth/accounts.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
 #include "auth/json_body.hpp"
 #include "auth/passwords.hpp"
 #include "auth/tokens.hpp"
 #include "huntaze/core/log.hpp"
+#include "huntaze/mail/jobs.hpp"
 #include "huntaze/core/time_format.hpp"
 
 namespace huntaze::auth {
@@ -39,10 +37,7 @@ void check_password_policy(std::string_view password) {
 }
 
 jobs::NewJob email_job(std::string to, std::string subject, std::string text) {
-  jobs::NewJob job;
-  job.kind = "mail.send";
-  job.payload = json::serialize(json::object{{"to", to}, {"subject", subject}, {"text", text}});
-  return job;
+  return mail::mail_job(mail::Email{.to = std::move(to), .subject = std::move(subject), .text = std::move(text)});
 }
 
 Accounts::Accounts(db::Database& db, Compute& compute, jobs::JobQueue& queue, const Clock& clock, Sessions& sessions,
@@ -57,9 +52,17 @@ asio::awaitable<std::string> Accounts::hash(std::string_view password) {
   co_return co_await compute_.run(std::move(work));
 }
 
-asio::awaitable<bool> Accounts::verify(std::string encoded, std::string_view password) {
-  std::string copy(password);
-  auto work = [encoded = std::move(encoded), copy = std::move(copy)] { return verify_password(encoded, copy); };
+asio::awaitable<bool> Accounts::password_matches(std::string stored, std::string_view attempt) {
+  // Over-long input is cut first: it cannot match a stored hash anyway.
+  std::string copy(attempt.substr(0, kMaxPasswordLength * 4));
+  const PasswordParams params = config_.password;
+  // No stored hash (unknown address, identity-provider account): verify
+  // against the decoy all the same, so every failed attempt costs one hash.
+  // The decoy is made on first use, so that too happens on the pool.
+  auto work = [stored = std::move(stored), copy = std::move(copy), params] {
+    const bool matched = verify_password(stored.empty() ? decoy_hash(params) : stored, copy);
+    return matched && !stored.empty();
+  };
   co_return co_await compute_.run(std::move(work));
 }
 
@@ -149,7 +152,7 @@ asio::awaitable<void> Accounts::verify_email(std::string_view token, const Clien
   if (!verified) throw invalid_link();
 }
 
-asio::awaitable<Login> Accounts::log_in(std::string_view email_text, std::string_view password,
+asio::awaitable<TokenPair> Accounts::log_in(std::string_view email_text, std::string_view password,
                                         const ClientInfo& client) {
   auto email = normalize_email(email_text);
   std::optional<Uuid> user_id;
@@ -165,14 +168,7 @@ asio::awaitable<Login> Accounts::log_in(std::string_view email_text, std::string
       email_verified = rows.front().get<bool>(2);
     }
   }
-  const bool has_password = !stored.empty();
-  // Unknown addresses and accounts without a password verify against the
-  // decoy, so every failed login costs one hash.
-  std::string against = has_password ? stored : decoy_hash(config_.password);
-  // Over-long input is cut before hashing (it cannot match a stored hash anyway).
-  const std::string_view attempt = password.substr(0, kMaxPasswordLength * 4);
-  const bool matched = co_await verify(std::move(against), attempt);
-  const bool ok = matched && has_password;
+  const bool ok = co_await password_matches(stored, password);
   const SysTime now = clock_.now();
   if (!ok) {
     AuditEvent event{.event = "login_failed", .user_id = user_id};
@@ -188,41 +184,37 @@ asio::awaitable<Login> Accounts::log_in(std::string_view email_text, std::string
     co_await db_.query("UPDATE auth.users SET password_hash = $2 WHERE id = $1 AND password_hash = $3", *user_id,
                        fresh, stored);
   }
-  Login login;
-  login.user_id = *user_id;
+  TokenPair tokens;
   co_await db_.transaction([&](db::Transaction& tx) -> asio::awaitable<void> {
-    login.tokens = co_await sessions_.start(tx, *user_id, "password", client);
+    tokens = co_await sessions_.start(tx, *user_id, "password", client);
     AuditEvent event{.event = "login_succeeded", .user_id = user_id};
-    event.details["session_id"] = login.tokens.session_id.str();
+    event.details["session_id"] = tokens.session_id.str();
     co_await record_audit(tx, now, client, event);
   });
-  co_return login;
+  co_return tokens;
 }
 
 asio::awaitable<void> Accounts::request_password_reset(std::string_view email_text, const ClientInfo& client) {
   auto email = normalize_email(email_text);
   if (!email) co_return;
-  // The lookup and the mail happen after the answer, so that known and
-  // unknown addresses answer equally fast.
-  auto work = [this, email = *email, client]() -> asio::awaitable<void> {
-    const SysTime now = clock_.now();
-    co_await db_.transaction([&](db::Transaction& tx) -> asio::awaitable<void> {
-      auto rows = co_await tx.query("SELECT id FROM auth.users WHERE email_normalized = $1", email);
-      if (rows.empty()) co_return;
-      const Uuid user_id = rows.front().get<Uuid>(0);
-      co_await mail_link(tx, user_id, email, "reset_password", now);
-      AuditEvent event{.event = "password_reset_requested", .user_id = user_id};
-      co_await record_audit(tx, now, client, event);
-    });
-  };
-  auto executor = co_await asio::this_coro::executor;
-  asio::co_spawn(executor, std::move(work), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log::error("password reset request failed", {{"error", ex.what()}});
-    }
+  // Known or not, the address becomes the same job, so both answers cost
+  // the same; the job looks it up and mails the link.
+  jobs::NewJob job;
+  job.kind = kResetMailKind;
+  job.payload = json::serialize(
+      json::object{{"email", *email}, {"ip", client.ip}, {"user_agent", client.user_agent}, {"request_id", client.request_id}});
+  co_await queue_.enqueue(db_, std::move(job));
+}
+
+asio::awaitable<void> Accounts::send_reset_mail(const std::string& email, const ClientInfo& client) {
+  const SysTime now = clock_.now();
+  co_await db_.transaction([&](db::Transaction& tx) -> asio::awaitable<void> {
+    auto rows = co_await tx.query("SELECT id FROM auth.users WHERE email_normalized = $1", email);
+    if (rows.empty()) co_return;
+    const Uuid user_id = rows.front().get<Uuid>(0);
+    co_await mail_link(tx, user_id, email, "reset_password", now);
+    AuditEvent event{.event = "password_reset_requested", .user_id = user_id};
+    co_await record_audit(tx, now, client, event);
   });
 }
 
@@ -273,11 +265,7 @@ asio::awaitable<void> Accounts::change_password(Uuid user_id, Uuid session_id, s
   check_password_policy(replacement);
   auto rows = co_await db_.query("SELECT password_hash FROM auth.users WHERE id = $1", user_id);
   std::string stored = rows.empty() ? "" : rows.front().get<std::optional<std::string>>(0).value_or("");
-  const bool has_password = !stored.empty();
-  std::string against = has_password ? stored : decoy_hash(config_.password);
-  const std::string_view attempt = current.substr(0, kMaxPasswordLength * 4);
-  const bool matched = co_await verify(std::move(against), attempt);
-  const bool ok = matched && has_password;
+  const bool ok = co_await password_matches(std::move(stored), current);
   const SysTime now = clock_.now();
   if (!ok) {
     AuditEvent event{.event = "password_change_failed", .user_id = user_id};

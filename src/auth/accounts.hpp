@@ -29,11 +29,6 @@ struct SignUp {
   std::string workspace_name;  // empty: "<display name>'s workspace"
 };
 
-struct Login {
-  Uuid user_id;
-  TokenPair tokens;
-};
-
 class Accounts {
  public:
   Accounts(db::Database& db, Compute& compute, jobs::JobQueue& queue, const Clock& clock, Sessions& sessions,
@@ -47,9 +42,12 @@ class Accounts {
   boost::asio::awaitable<void> verify_email(std::string_view token, const ClientInfo& client);
   // Throws 401 invalid_credentials, or 403 email_not_verified (only after
   // the password matched).
-  boost::asio::awaitable<Login> log_in(std::string_view email, std::string_view password, const ClientInfo& client);
-  // Mails a reset link when the address has an account; silent otherwise.
+  boost::asio::awaitable<TokenPair> log_in(std::string_view email, std::string_view password, const ClientInfo& client);
+  // Enqueues a kResetMailKind job for the address, whether or not it has an
+  // account: known and unknown addresses answer alike.
   boost::asio::awaitable<void> request_password_reset(std::string_view email, const ClientInfo& client);
+  // The job: mails a reset link when the address has an account.
+  boost::asio::awaitable<void> send_reset_mail(const std::string& email_normalized, const ClientInfo& client);
   // Sets the password, ends every session. Throws 400 invalid_token.
   boost::asio::awaitable<void> reset_password(std::string_view token, std::string_view password,
                                               const ClientInfo& client);
@@ -62,7 +60,8 @@ class Accounts {
 
  private:
   boost::asio::awaitable<std::string> hash(std::string_view password);
-  boost::asio::awaitable<bool> verify(std::string encoded, std::string_view password);
+  // On the compute pool; false without a stored hash (after hashing the decoy).
+  boost::asio::awaitable<bool> password_matches(std::string stored, std::string_view attempt);
   boost::asio::awaitable<void> mail_link(db::Executor& tx, Uuid user_id, std::string email, std::string purpose,
                                          SysTime now);
 
@@ -77,7 +76,11 @@ class Accounts {
 // 400 unless the password's length is within the limits (in characters).
 void check_password_policy(std::string_view password);
 
-// The `mail.send` job for one message (the mail module's job kind).
+// The job kind that looks up an address and mails it a reset link.
+inline constexpr const char* kResetMailKind = "auth.password_reset_mail";
+
+// The `mail.send` job for one message (mail::mail_job; an address the mail
+// area cannot send to throws mail::MailError).
 jobs::NewJob email_job(std::string to, std::string subject, std::string text);
 
 }  // namespace huntaze::auth

@@ -1,5 +1,7 @@
 #include "auth/auth_config.hpp"
 
+#include <algorithm>
+
 namespace huntaze::auth {
 
 namespace {
@@ -48,8 +50,12 @@ AuthConfig parse_auth_config(config::Node section) {
   c.reset_ttl = seconds_of(section, "reset_ttl", c.reset_ttl, 5min, 24h);
   c.invite_ttl = seconds_of(section, "invite_ttl", c.invite_ttl, 1h, std::chrono::days(60));
   c.public_url = section.get_string("public_url", c.public_url);
-  if (!(c.public_url.starts_with("http://") || c.public_url.starts_with("https://")))
-    section.fail("public_url", "must start with http:// or https://");
+  const bool http_url = c.public_url.starts_with("http://") || c.public_url.starts_with("https://");
+  const bool plain = std::all_of(c.public_url.begin(), c.public_url.end(),
+                                 [](char ch) { return static_cast<unsigned char>(ch) > 0x20 && ch != 0x7f; });
+  if (!http_url || !plain || c.public_url.find("://") + 3 >= c.public_url.size() ||
+      c.public_url[c.public_url.find("://") + 3] == '/')
+    section.fail("public_url", "must start with http:// or https:// and a host, without spaces");
   while (c.public_url.ends_with('/')) c.public_url.pop_back();
 
   auto cookies = section.section("cookies");
@@ -60,6 +66,12 @@ AuthConfig parse_auth_config(config::Node section) {
     if (!(o.starts_with("http://") || o.starts_with("https://")) || o.ends_with('/'))
       cookies.fail("allowed_origins", "'" + o + "' is not an origin (scheme://host[:port], no path)");
   cookies.finish();
+  // By default the web app itself (the origin of public_url) is the one
+  // origin that may use the cookies.
+  if (c.cookies.allowed_origins.empty()) {
+    const auto host_start = c.public_url.find("://") + 3;
+    c.cookies.allowed_origins.push_back(c.public_url.substr(0, c.public_url.find('/', host_start)));
+  }
   c.rate_limits = parse_rate_limit_config(section.section("rate_limits"));
   section.finish();
   return c;

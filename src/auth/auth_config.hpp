@@ -19,6 +19,7 @@ struct CookieConfig {
   std::string domain;  // empty: host-only cookies
   // Origins allowed to make cookie-authenticated state-changing requests;
   // the Origin header must be one of them (CSRF defence beside the token).
+  // Empty in the file: the origin of public_url.
   std::vector<std::string> allowed_origins;
   bool operator==(const CookieConfig&) const = default;
 };

@@ -1,9 +1,13 @@
 #include "auth/auth_module.hpp"
 
+#include "auth/maintenance.hpp"
 #include "auth/rate_limit_http.hpp"
 #include "auth/routes.hpp"
 #include "huntaze/core/crypto.hpp"
 #include "huntaze/core/log.hpp"
+#include "huntaze/jobs/job.hpp"
+
+#include <boost/json.hpp>
 
 namespace huntaze::auth {
 
@@ -36,6 +40,29 @@ void AuthModule::register_routes(http::Router& router) {
                                                       *guard_, *limiter_, config_, config_.rate_limits});
   register_account_routes(router, *route_deps_);
   register_workspace_routes(router, *route_deps_);
+}
+
+void AuthModule::register_jobs(jobs::JobRegistry& registry) {
+  registry.add(
+      kPruneKind,
+      [this](jobs::JobContext& job) -> boost::asio::awaitable<void> {
+        co_await prune_auth(deps_.db, deps_.clock.now(), config_, &job);
+      },
+      jobs::KindOptions{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 5}});
+  registry.add(
+      kResetMailKind,
+      [this](jobs::JobContext& job) -> boost::asio::awaitable<void> {
+        const auto* payload = job.payload().if_object();
+        auto text = [&](const char* key) -> std::string {
+          const auto* v = payload ? payload->if_contains(key) : nullptr;
+          return v && v->is_string() ? std::string(v->get_string()) : std::string();
+        };
+        const std::string email = text("email");
+        if (email.empty()) throw jobs::DiscardJob("auth.password_reset_mail: no email in the payload");
+        ClientInfo client{text("ip"), text("user_agent"), text("request_id")};
+        co_await accounts_->send_reset_mail(email, client);
+      },
+      jobs::KindOptions{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 10}});
 }
 
 http::Middleware AuthModule::ip_limit() { return ip_rate_limit(*limiter_, config_.rate_limits.ip); }

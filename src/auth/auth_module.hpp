@@ -16,6 +16,7 @@
 #include "auth/sessions.hpp"
 #include "huntaze/http/middleware.hpp"
 #include "huntaze/http/router.hpp"
+#include "huntaze/jobs/registry.hpp"
 
 namespace huntaze::auth {
 
@@ -38,6 +39,8 @@ class AuthModule {
   ~AuthModule();
 
   void register_routes(http::Router& router);
+  // auth.prune (scheduled by the composition root) and auth.password_reset_mail.
+  void register_jobs(jobs::JobRegistry& registry);
   // The per-address limit (auth.rate_limits.ip) for every request.
   http::Middleware ip_limit();
   Guard& guard() noexcept { return *guard_; }

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "huntaze/core/strings.hpp"
+#include "huntaze/mail/address.hpp"
 
 namespace huntaze::auth {
 
@@ -82,22 +83,11 @@ void JsonBody::check() const {
 }
 
 std::optional<std::string> normalize_email(std::string_view text) {
-  std::string_view s = trim(text);
-  if (s.empty() || s.size() > 254) return std::nullopt;
-  const auto at = s.rfind('@');
-  if (at == std::string_view::npos || at == 0 || at + 1 >= s.size() || at > 64) return std::nullopt;
-  const std::string_view domain = s.substr(at + 1);
-  if (domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.') return std::nullopt;
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f || c == '<' || c == '>' || c == ',' || c == ';' || c == '"' || c == '\\')
-      return std::nullopt;
-    out.push_back(u < 0x80 ? static_cast<char>(std::tolower(u)) : c);
-  }
-  if (out.find('@') != at) return std::nullopt;  // exactly one '@'
-  if (!valid_utf8(out)) return std::nullopt;
+  std::string out(trim(text));
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // What the mail area can deliver to is what an account may use: its links
+  // must reach the address.
+  if (!mail::plausible_address(out)) return std::nullopt;
   return out;
 }
 

@@ -36,8 +36,8 @@ class JsonBody {
   std::vector<ErrorDetail> problems_;
 };
 
-// Lower-cased, trimmed; nullopt unless it looks like one local@domain address
-// of at most 254 bytes with no spaces or control characters.
+// Trimmed and lower-cased (ASCII); nullopt unless mail::plausible_address
+// accepts it (one ASCII local@domain of at most 254 bytes).
 std::optional<std::string> normalize_email(std::string_view text);
 
 }  // namespace huntaze::auth

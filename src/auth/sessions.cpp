@@ -36,6 +36,7 @@ std::string Sessions::deny_key(const Uuid& session_id) const { return "auth:deny
 asio::awaitable<TokenPair> Sessions::mint(db::Executor& tx, Uuid user_id, Uuid session_id, SysTime now,
                                           SysTime session_expires_at) {
   TokenPair pair;
+  pair.user_id = user_id;
   pair.session_id = session_id;
   pair.refresh_token = new_token(kRefreshPrefix);
   pair.refresh_expires_at = std::min(now + config_.refresh_ttl, session_expires_at);
@@ -63,6 +64,10 @@ asio::awaitable<TokenPair> Sessions::start(db::Executor& tx, Uuid user_id, std::
       "INSERT INTO auth.sessions (id, user_id, method, user_agent, ip, created_at, last_used_at, expires_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
       session_id, user_id, method, client.user_agent, client.ip, db::Timestamp(now), db::Timestamp(expires_at));
+  co_await tx.query(
+      "UPDATE auth.sessions SET revoked_at = $2, revoked_reason = 'session_limit' WHERE id IN "
+      "(SELECT id FROM auth.sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC OFFSET $3)",
+      user_id, db::Timestamp(now), kMaxLiveSessions);
   co_return co_await mint(tx, user_id, session_id, now, expires_at);
 }
 

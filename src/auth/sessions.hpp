@@ -31,6 +31,7 @@
 namespace huntaze::auth {
 
 struct TokenPair {
+  Uuid user_id;
   Uuid session_id;
   std::string access_token;
   SysTime access_expires_at;
@@ -38,12 +39,16 @@ struct TokenPair {
   SysTime refresh_expires_at;
 };
 
+inline constexpr int64_t kMaxLiveSessions = 100;
+
 class Sessions {
  public:
   Sessions(db::Database& db, redis::Redis& redis, const Clock& clock, const JwtCodec& jwt, const AuthConfig& config,
            metrics::Registry& metrics);
 
-  // Inside the caller's transaction (the login that justifies it).
+  // Inside the caller's transaction (the login that justifies it). A user
+  // keeps at most kMaxLiveSessions: the oldest beyond that are ended (their
+  // refresh tokens stop working; their access tokens expire on their own).
   boost::asio::awaitable<TokenPair> start(db::Executor& tx, Uuid user_id, std::string method,
                                           const ClientInfo& client);
 

@@ -17,6 +17,7 @@ constexpr size_t kBodyLimit = 16 * 1024;
 constexpr size_t kMaxNameBytes = 200;
 constexpr int64_t kMaxKeysPerWorkspace = 100;
 constexpr int64_t kMaxPendingInvitations = 200;
+constexpr int64_t kMaxMembershipsPerUser = 100;
 
 using Pass = asio::awaitable<http::Response>;
 
@@ -82,6 +83,10 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
                 const Uuid id = Uuid::v7();
                 const SysTime now = d->clock.now();
                 co_await d->db.transaction([&](db::Transaction& tx) -> asio::awaitable<void> {
+                  auto mine = co_await tx.query("SELECT count(*) FROM auth.memberships WHERE user_id = $1",
+                                                who.principal.user_id);
+                  if (mine.front().get<int64_t>(0) >= kMaxMembershipsPerUser)
+                    throw ApiError::conflict("you belong to 100 workspaces already; leave one first");
                   co_await tx.query("INSERT INTO auth.workspaces (id, name, created_at) VALUES ($1, $2, $3)", id,
                                     name, db::Timestamp(now));
                   co_await tx.query(
@@ -296,6 +301,10 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
                   }
                   const Uuid workspace_id = row.get<Uuid>(1);
                   const std::string role = row.get<std::string>(2);
+                  auto mine = co_await tx.query("SELECT count(*) FROM auth.memberships WHERE user_id = $1",
+                                                who.principal.user_id);
+                  if (mine.front().get<int64_t>(0) >= kMaxMembershipsPerUser)
+                    throw ApiError::conflict("you belong to 100 workspaces already; leave one first");
                   co_await tx.query("UPDATE auth.invitations SET accepted_at = $2, accepted_by = $3 WHERE id = $1",
                                     row.get<Uuid>(0), db::Timestamp(now), who.principal.user_id);
                   // Already a member: keeps the current role.

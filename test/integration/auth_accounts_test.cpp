@@ -54,7 +54,7 @@ TEST_CASE("the account lifecycle from sign-up to logout", "[auth][accounts]") {
   CHECK(me.str("email") == email);
   CHECK(me.body.at("email_verified").as_bool());
   CHECK(me.body.at("workspaces").at(0).at("role") == "owner");
-  CHECK(!me.header("ratelimit-limit").empty());
+  CHECK(me.header("ratelimit-limit") == "100000");  // the per-user rule of the fixture, not the per-address one
 
   // Refresh rotates: a new pair, and the old refresh token is spent.
   r = t.call("POST", "/api/v1/auth/refresh", json::serialize(json::object{{"refresh_token", refresh}}));
@@ -156,6 +156,11 @@ TEST_CASE("password change ends the other sessions and a reset by email ends the
   CHECK(known.status == 202);
   CHECK(known.raw == unknown.raw);
   const std::string token = t.mailed_token(u.email, "Reset");
+  // Both requests became jobs; once both ran, only the known address got mail.
+  REQUIRE(test::eventually([&] {
+    return t.scalar("SELECT count(*) FROM jobs.jobs WHERE kind = 'auth.password_reset_mail' AND state = 'completed'") ==
+           "2";
+  }));
   r = t.call("POST", "/api/v1/auth/password/reset",
              json::serialize(json::object{{"token", token}, {"password", "third password 789"}}));
   CHECK(r.status == 204);
@@ -251,4 +256,32 @@ TEST_CASE("the audit log is append-only", "[auth][accounts]") {
   CHECK_THROWS(test::admin_exec(t.url, "DELETE FROM auth.audit_log"));
   CHECK_THROWS(test::admin_exec(t.url, "TRUNCATE auth.audit_log"));
   CHECK(t.scalar("SELECT count(*) FROM auth.audit_log") == "3");
+}
+
+TEST_CASE("revocation holds while Redis is down and live sessions keep working", "[auth][accounts]") {
+  test::RedisProcess redis;
+  AuthApp t({}, redis.config());
+  auto u = t.sign_up_and_log_in("outage@example.com");
+  auto other = t.log_in(u.email, u.password);
+  redis.stop();
+  // The deny-list cannot be written; the session row is what counts now.
+  CHECK(t.as(u.access, "POST", "/api/v1/auth/logout").status == 204);
+  Reply refused = t.as(u.access, "GET", "/api/v1/me");
+  CHECK(refused.status == 401);
+  CHECK(refused.code() == "invalid_token");
+  CHECK(t.as(other.access, "GET", "/api/v1/me").status == 200);
+  CHECK(metric_sum(t.call("GET", "/metrics").raw, "huntaze_auth_revocation_db_checks_total") >= 2);
+}
+
+TEST_CASE("a user keeps at most 100 live sessions, the oldest end first", "[auth][accounts]") {
+  AuthApp t;
+  auto first = t.sign_up_and_log_in("many@example.com");
+  std::string newest;
+  for (int i = 0; i < 100; ++i) newest = t.log_in(first.email, first.password).refresh;
+  CHECK(t.scalar("SELECT count(*) FROM auth.sessions WHERE revoked_at IS NULL") == "100");
+  CHECK(t.scalar("SELECT revoked_reason FROM auth.sessions ORDER BY created_at LIMIT 1") == "session_limit");
+  CHECK(t.call("POST", "/api/v1/auth/refresh", json::serialize(json::object{{"refresh_token", first.refresh}}))
+            .status == 401);
+  CHECK(t.call("POST", "/api/v1/auth/refresh", json::serialize(json::object{{"refresh_token", newest}})).status ==
+        200);
 }

@@ -36,6 +36,22 @@ struct Reply {
   std::string str(std::string_view key) const { return std::string(body.at(key).as_string()); }
 };
 
+// The sum of every series of `name` in a Prometheus text page.
+inline double metric_sum(const std::string& page, const std::string& name) {
+  double total = 0;
+  size_t pos = 0;
+  while ((pos = page.find(name, pos)) != std::string::npos) {
+    const bool line_start = pos == 0 || page[pos - 1] == '\n';
+    const size_t after = pos + name.size();
+    pos = after;
+    if (!line_start || after >= page.size() || (page[after] != '{' && page[after] != ' ')) continue;
+    const size_t eol = page.find('\n', after);
+    const size_t space = page.rfind(' ', eol);
+    total += std::stod(page.substr(space + 1, eol - space - 1));
+  }
+  return total;
+}
+
 inline app::AppConfig app_config(const std::string& db_url, const redis::RedisConfig& redis, const SmtpServer& smtp) {
   app::AppConfig c;
   c.server.host = "127.0.0.1";
@@ -51,6 +67,7 @@ inline app::AppConfig app_config(const std::string& db_url, const redis::RedisCo
   c.compute.threads = 2;
   c.jobs.poll_interval = 50ms;
   c.jobs.admin_api = true;
+  c.ai.http_api = true;  // a route outside auth that takes its workspace from X-Huntaze-Workspace
   c.mail.url = smtp.url();
   c.mail.from = "noreply@huntaze.test";
   c.mail.starttls = mail::StartTls::off;

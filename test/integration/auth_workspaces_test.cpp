@@ -57,10 +57,10 @@ TEST_CASE("a member of workspace A gets 404 on every route of workspace B", "[au
     INFO(route.method << " " << route.path);
     Reply r = t.as(a.access, route.method, with_ws(route.path, b.workspace), route.body);
     CHECK(r.status == 404);
-    // The header names the workspace too, for routes without it in the path.
-    CHECK(t.as(a.access, "GET", "/api/v1/ai/models", "", "X-Huntaze-Workspace: " + b.workspace + "\r\n").status ==
-          404);
   }
+  // The header names the workspace for routes without it in the path.
+  CHECK(t.as(a.access, "GET", "/api/v1/ai/models", "", "X-Huntaze-Workspace: " + b.workspace + "\r\n").status == 404);
+  CHECK(t.as(a.access, "GET", "/api/v1/ai/models", "", "X-Huntaze-Workspace: " + a.workspace + "\r\n").status == 200);
   // An unknown workspace looks the same as somebody else's.
   CHECK(t.as(a.access, "GET", "/api/v1/workspaces/0190a000-0000-7000-8000-000000000000").status == 404);
   CHECK(t.as(a.access, "GET", "/api/v1/workspaces/not-a-uuid").status == 404);
@@ -199,4 +199,58 @@ TEST_CASE("the job admin API is for platform admins only", "[auth][admin]") {
                         R"({"name":"ro","scopes":["read"]})");
   CHECK(t.as(admin_key.str("key"), "GET", "/api/v1/admin/jobs").status == 200);
   CHECK(t.as(read_key.str("key"), "GET", "/api/v1/admin/jobs").status == 403);
+}
+
+TEST_CASE("a member of several workspaces names one with X-Huntaze-Workspace", "[auth][tenancy]") {
+  AuthApp t;
+  auto u = t.sign_up_and_log_in("two@example.com");
+  CHECK(t.as(u.access, "GET", "/api/v1/ai/models").status == 200);  // the only workspace is implied
+  Reply second = t.as(u.access, "POST", "/api/v1/workspaces", R"({"name":"Agency"})");
+  REQUIRE(second.status == 201);
+  Reply ambiguous = t.as(u.access, "GET", "/api/v1/ai/models");
+  CHECK(ambiguous.status == 400);
+  CHECK(ambiguous.code() == "workspace_required");
+  CHECK(t.as(u.access, "GET", "/api/v1/ai/models", "", "X-Huntaze-Workspace: " + second.str("id") + "\r\n").status ==
+        200);
+  CHECK(t.as(u.access, "GET", "/api/v1/ai/models", "", "X-Huntaze-Workspace: nope\r\n").code() ==
+        "invalid_workspace");
+  Reply me = t.as(u.access, "GET", "/api/v1/me");
+  CHECK(me.body.at("workspaces").as_array().size() == 2);
+}
+
+TEST_CASE("invitations reach only the invited verified address and can be revoked", "[auth][tenancy]") {
+  AuthApp t;
+  auto owner = t.sign_up_and_log_in("inviter@example.com");
+  auto invited = t.sign_up_and_log_in("invited@example.com");
+  auto other = t.sign_up_and_log_in("other@example.com");
+  const std::string base = "/api/v1/workspaces/" + owner.workspace + "/invitations";
+  REQUIRE(t.as(owner.access, "POST", base, R"({"email":"invited@example.com","role":"chatter"})").status == 201);
+  const std::string token = t.mailed_token(invited.email, "Invitation");
+  Reply wrong = t.as(other.access, "POST", "/api/v1/invitations/accept", json::serialize(json::object{{"token", token}}));
+  CHECK(wrong.status == 403);
+  CHECK(wrong.code() == "invitation_mismatch");
+  CHECK(t.as(other.access, "GET", "/api/v1/workspaces/" + owner.workspace).status == 404);
+
+  // Revoked before it was accepted: the link is dead.
+  Reply list = t.as(owner.access, "GET", base);
+  const std::string id(list.body.at("items").at(0).at("id").as_string());
+  CHECK(t.as(owner.access, "DELETE", base + "/" + id).status == 204);
+  Reply late = t.as(invited.access, "POST", "/api/v1/invitations/accept", json::serialize(json::object{{"token", token}}));
+  CHECK(late.status == 400);
+  CHECK(late.code() == "invalid_token");
+  CHECK(t.as(invited.access, "GET", "/api/v1/workspaces/" + owner.workspace).status == 404);
+  CHECK(t.as(owner.access, "POST", base, R"({"email":"not an address","role":"viewer"})").status == 400);
+}
+
+TEST_CASE("an API key past its expiry is refused", "[auth][api_keys]") {
+  AuthApp t;
+  auto owner = t.sign_up_and_log_in("expiry@example.com");
+  Reply key = t.as(owner.access, "POST", "/api/v1/workspaces/" + owner.workspace + "/api-keys",
+                   R"({"name":"soon","scopes":["read"],"expires_at":"2099-01-01T00:00:00Z"})");
+  REQUIRE(key.status == 201);
+  CHECK(t.as(key.str("key"), "GET", "/api/v1/workspaces/" + owner.workspace).status == 200);
+  test::admin_exec(t.url, "UPDATE auth.api_keys SET expires_at = now() - interval '1 second'");
+  Reply expired = t.as(key.str("key"), "GET", "/api/v1/workspaces/" + owner.workspace);
+  CHECK(expired.status == 401);
+  CHECK(expired.code() == "invalid_token");
 }

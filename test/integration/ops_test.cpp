@@ -138,7 +138,7 @@ TEST_CASE("serve with jobs.admin_api lists the product schedules on the admin li
   std::vector<std::string> names;
   for (const auto& s : body.at("schedules").as_array()) names.emplace_back(s.at("name").as_string());
   std::sort(names.begin(), names.end());
-  CHECK(names == std::vector<std::string>{"ai.budget_reconcile", "ai.prompt_samples_prune", "ai.usage_partitions",
+  CHECK(names == std::vector<std::string>{"ai.budget_reconcile", "ai.prompt_samples_prune", "ai.usage_partitions", "auth.prune",
                                           "billing.monthly", "events.dispatch",
                                           "insights.daily", "jobs.prune", "offers.activate", "offers.expire"});
   CHECK(test::http_get(app.admin_port(), "/api/v1/admin/jobs?state=discarded").status == 200);
