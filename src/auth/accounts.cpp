@@ -286,28 +286,23 @@ asio::awaitable<void> Accounts::change_password(Uuid user_id, Uuid session_id, s
 }
 
 asio::awaitable<std::string> Accounts::me_json(Uuid user_id) {
-  auto users = co_await db_.query(
-      "SELECT email, display_name, email_verified_at, created_at, password_hash IS NOT NULL FROM auth.users "
-      "WHERE id = $1",
+  // One round trip: the memberships come aggregated with the user's row
+  // (at most 100 of them, see kMaxMembershipsPerUser).
+  auto rows = co_await db_.query(
+      "SELECT u.email, u.display_name, u.email_verified_at IS NOT NULL, u.created_at, u.password_hash IS NOT NULL, "
+      "COALESCE((SELECT json_agg(json_build_object('id', w.id, 'name', w.name, 'role', m.role) "
+      "ORDER BY m.created_at) FROM auth.memberships m JOIN auth.workspaces w ON w.id = m.workspace_id "
+      "WHERE m.user_id = u.id), '[]')::text FROM auth.users u WHERE u.id = $1",
       user_id);
-  if (users.empty()) throw ApiError(401, "invalid_token", "the account no longer exists");
-  auto memberships = co_await db_.query(
-      "SELECT w.id, w.name, m.role FROM auth.memberships m JOIN auth.workspaces w ON w.id = m.workspace_id "
-      "WHERE m.user_id = $1 ORDER BY m.created_at LIMIT 1000",
-      user_id);
-  const auto u = users.front();
-  json::array workspaces;
-  for (const auto& row : memberships)
-    workspaces.push_back(json::object{
-        {"id", row.get<Uuid>(0).str()}, {"name", row.get<std::string>(1)}, {"role", row.get<std::string>(2)}});
-  auto verified = u.get<std::optional<db::Timestamp>>(2);
+  if (rows.empty()) throw ApiError(401, "invalid_token", "the account no longer exists");
+  const auto u = rows.front();
   json::object out{{"id", user_id.str()},
                    {"email", u.get<std::string>(0)},
                    {"display_name", u.get<std::string>(1)},
-                   {"email_verified", verified.has_value()},
+                   {"email_verified", u.get<bool>(2)},
                    {"created_at", format_iso8601(u.get<db::Timestamp>(3))},
                    {"has_password", u.get<bool>(4)},
-                   {"workspaces", std::move(workspaces)}};
+                   {"workspaces", json::parse(u.get<std::string>(5))}};
   co_return json::serialize(out);
 }
 
