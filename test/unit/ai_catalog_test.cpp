@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "huntaze/ai_router/catalog.hpp"
+#include "support/config_parse.hpp"
 
 using namespace huntaze;
 using namespace huntaze::ai_router;
@@ -11,19 +12,11 @@ using Catch::Matchers::Contains;
 namespace {
 
 Catalog parse(const std::string& yaml) {
-  auto doc = config::Document::load_string(yaml, "test.yaml");
-  auto c = parse_catalog(doc.root().section("ai"));
-  doc.finish();
-  return c;
+  return test::parse_section(yaml, "ai", parse_catalog);
 }
 
 std::string error_of(const std::string& yaml) {
-  try {
-    parse(yaml);
-  } catch (const config::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::config_error([&] { parse(yaml); });
 }
 
 const Deployment& named(const Catalog& c, const std::string& name) {

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "app/app_config.hpp"
+#include "support/config_parse.hpp"
 
 using namespace huntaze;
 using Catch::Matchers::Contains;
@@ -25,12 +26,7 @@ app::AppConfig parse(const std::string& yaml) {
 }
 
 std::string error_of(const std::string& yaml) {
-  try {
-    parse(yaml);
-  } catch (const config::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::config_error([&] { parse(yaml); });
 }
 
 // Sets an environment variable for the scope of a test.

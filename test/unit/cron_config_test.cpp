@@ -3,6 +3,7 @@
 
 #include "huntaze/core/config.hpp"
 #include "huntaze/cron/cron.hpp"
+#include "support/config_parse.hpp"
 
 using namespace huntaze;
 using Catch::Matchers::Contains;
@@ -10,19 +11,11 @@ using Catch::Matchers::Contains;
 namespace {
 
 cron::CronConfig parse(const std::string& yaml) {
-  auto doc = config::Document::load_string(yaml, "test.yaml");
-  auto c = cron::parse_cron_config(doc.root().section("cron"));
-  doc.finish();
-  return c;
+  return test::parse_section(yaml, "cron", cron::parse_cron_config);
 }
 
 std::string error_of(const std::string& yaml) {
-  try {
-    parse(yaml);
-  } catch (const config::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::config_error([&] { parse(yaml); });
 }
 
 }  // namespace

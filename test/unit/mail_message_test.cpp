@@ -9,6 +9,7 @@
 #include "huntaze/mail/config.hpp"
 #include "huntaze/mail/jobs.hpp"
 #include "mail/message.hpp"
+#include "support/config_parse.hpp"
 #include "support/smtp_server.hpp"
 
 using namespace huntaze;
@@ -76,19 +77,11 @@ bool refused_permanently(const mail::Email& email) {
 }
 
 mail::MailConfig parse(const std::string& yaml) {
-  auto doc = config::Document::load_string(yaml, "test.yaml");
-  auto c = mail::parse_mail_config(doc.root().section("mail"));
-  doc.finish();
-  return c;
+  return test::parse_section(yaml, "mail", mail::parse_mail_config);
 }
 
 std::string error_of(const std::string& yaml) {
-  try {
-    parse(yaml);
-  } catch (const config::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::config_error([&] { parse(yaml); });
 }
 
 }  // namespace
