@@ -88,14 +88,13 @@ MailConfig parse_mail_config(config::Node node) {
     node.fail("from", "must be a single plain address local@domain (no display name: see from_name)");
   }
   c.from_name = node.get_string("from_name", c.from_name);
-  if (c.from_name.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos || !valid_utf8(c.from_name) ||
-      c.from_name.size() > kMaxNameBytes)
+  if (!valid_sender_name(c.from_name))
     node.fail("from_name", "must be one line of UTF-8, at most 256 bytes");
   c.username = node.get_string("username", c.username);
-  if (c.username.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+  if (!one_line(c.username))
     node.fail("username", "must be one line (no CR, LF or NUL)");
   c.password = node.get_secret("password");
-  if (c.password.reveal().find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+  if (!one_line(c.password.reveal()))
     node.fail("password", "must be one line (no CR, LF or NUL)");
   if (!c.password.empty() && c.username.empty()) node.fail("password", "is set but mail.username is empty");
   const auto mode = node.get_enum("starttls", std::string(to_string(c.starttls)), {"auto", "required", "off"});

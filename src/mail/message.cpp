@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <vector>
+
+#include "huntaze/core/crypto.hpp"
+#include "huntaze/core/strings.hpp"
 
 namespace huntaze::mail {
 
@@ -36,37 +38,19 @@ bool is_atext(char c) {
   return specials.find(c) != std::string_view::npos;
 }
 
-bool has_line_break_or_nul(std::string_view s) {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
-}
-
 bool printable_ascii(std::string_view s) {
   for (char c : s)
     if (c < 0x20 || c > 0x7e) return false;
   return true;
 }
 
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
+// Standard padded base64 (RFC 4648 §4), as RFC 2047's "B" encoding wants:
+// the base64url alphabet differs only in its last two characters.
 std::string base64(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    const uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
-    out += kBase64[(v >> 18) & 63];
-    out += kBase64[(v >> 12) & 63];
-    out += kBase64[(v >> 6) & 63];
-    out += kBase64[v & 63];
-  }
-  if (const size_t rest = in.size() - i; rest > 0) {
-    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
-    if (rest == 2) v |= uint32_t(uint8_t(in[i + 1])) << 8;
-    out += kBase64[(v >> 18) & 63];
-    out += kBase64[(v >> 12) & 63];
-    out += rest == 2 ? kBase64[(v >> 6) & 63] : '=';
-    out += '=';
-  }
+  std::string out = crypto::base64url_encode(in);
+  std::replace(out.begin(), out.end(), '-', '+');
+  std::replace(out.begin(), out.end(), '_', '/');
+  out.append((4 - out.size() % 4) % 4, '=');
   return out;
 }
 
@@ -169,41 +153,16 @@ std::string hex2(unsigned char c) {
   return {'=', digits[c >> 4], digits[c & 15]};
 }
 
+// Valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF)
+// without NUL bytes: what clean_utf8 leaves unchanged.
+bool clean_text(std::string_view s) { return clean_utf8(s, s.size()) == s; }
+
 }  // namespace
 
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-      n = 2;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 3;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += n;
-  }
-  return true;
+bool one_line(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }
+
+bool valid_sender_name(std::string_view name) {
+  return name.size() <= kMaxNameBytes && one_line(name) && clean_text(name);
 }
 
 bool plausible_address(std::string_view a) {
@@ -240,12 +199,12 @@ std::string_view domain_of(std::string_view address) {
 
 void validate_email(const Email& email) {
   if (!plausible_address(email.to)) refuse("mail: 'to' is not a single plausible address local@domain");
-  if (has_line_break_or_nul(email.subject)) refuse("mail: the subject must be one line (no CR, LF or NUL)");
+  if (!one_line(email.subject)) refuse("mail: the subject must be one line (no CR, LF or NUL)");
   if (email.subject.size() > kMaxSubjectBytes) refuse("mail: the subject is longer than 998 bytes");
-  if (!valid_utf8(email.subject)) refuse("mail: the subject is not valid UTF-8");
+  if (!clean_text(email.subject)) refuse("mail: the subject is not valid UTF-8");
   if (email.text.size() > kMaxBodyBytes) refuse("mail: the body is larger than 1 MiB");
   if (email.text.find('\0') != std::string::npos) refuse("mail: the body contains a NUL byte");
-  if (!valid_utf8(email.text)) refuse("mail: the body is not valid UTF-8");
+  if (!clean_text(email.text)) refuse("mail: the body is not valid UTF-8");
 }
 
 std::string format_rfc5322_date(SysTime t) {
@@ -332,7 +291,7 @@ std::string quoted_printable(std::string_view text) {
 std::string build_message(const Email& email, const Sender& from, SysTime date, std::string_view message_id_local) {
   validate_email(email);
   if (!plausible_address(from.address)) refuse("mail: the sender is not a plausible address local@domain");
-  if (has_line_break_or_nul(from.name) || !valid_utf8(from.name) || from.name.size() > kMaxNameBytes)
+  if (!valid_sender_name(from.name))
     refuse("mail: the sender name must be one line of UTF-8, at most 256 bytes");
   std::string m;
   m.reserve(email.text.size() * 11 / 10 + 1024);

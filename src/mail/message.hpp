@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "huntaze/core/clock.hpp"
+#include "huntaze/mail/address.hpp"  // plausible_address
 #include "huntaze/mail/mailer.hpp"
 
 namespace huntaze::mail {
@@ -26,14 +27,13 @@ inline constexpr size_t kMaxSubjectBytes = 998;
 inline constexpr size_t kMaxBodyBytes = 1 << 20;  // 1 MiB of text, before encoding
 inline constexpr size_t kMaxNameBytes = 256;
 
-// A single ASCII address local@domain: a dot-atom local part (at most 64
-// bytes) and a host name of letters, digits and hyphens in dot-separated
-// labels, 254 bytes at most. No display name, comments, quoted local parts,
-// address literals or non-ASCII (SMTPUTF8 is not supported).
-bool plausible_address(std::string_view address);
+// No CR, LF or NUL: the string cannot end a header or an SMTP command line
+// early (or be cut short as a C string).
+bool one_line(std::string_view text);
 
-// Valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
-bool valid_utf8(std::string_view text);
+// What the From: display name (mail.from_name) may be: one line of valid
+// UTF-8, at most kMaxNameBytes.
+bool valid_sender_name(std::string_view name);
 
 // Throws MailError (permanent) naming the field when the email cannot be
 // sent: an implausible `to`, a subject that is not one line (CR, LF or NUL),

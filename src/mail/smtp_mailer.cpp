@@ -315,8 +315,12 @@ std::unique_ptr<Mailer> make_smtp_mailer(asio::any_io_executor io, MailConfig co
   std::call_once(once, [] {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw std::runtime_error("curl_global_init failed");
   });
-  if (config.from.empty() || !plausible_address(config.from))
+  // parse_mail_config checks these too; a config built by hand must not
+  // reach build_message, which would refuse every message permanently.
+  if (!plausible_address(config.from))
     throw std::invalid_argument("mail: mail.from must be a plausible address when mail.url is set");
+  if (!valid_sender_name(config.from_name))
+    throw std::invalid_argument("mail: mail.from_name must be one line of UTF-8, at most 256 bytes");
   return std::make_unique<SmtpMailer>(std::move(io), std::move(config), metrics);
 }
 

@@ -39,7 +39,9 @@ namespace huntaze::mail {
 // `io` is where a caller without an executor of its own would resume (every
 // coroutine has one, so in practice the process's io_context). The registry
 // must outlive the mailer. Destroying the mailer aborts the transfers in
-// flight (their send() fails, transiently) and joins its threads.
+// flight (their send() fails, transiently) and joins its threads. With a URL,
+// throws std::invalid_argument for a `from` or `from_name` that
+// parse_mail_config would have refused.
 std::unique_ptr<Mailer> make_smtp_mailer(boost::asio::any_io_executor io, MailConfig config,
                                          metrics::Registry& metrics);
 

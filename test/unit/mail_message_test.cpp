@@ -1,5 +1,6 @@
 // The outbound email's text (src/mail/message.hpp), the `mail:` section and
 // the mail.send job payload.
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <string>
@@ -9,6 +10,7 @@
 #include "huntaze/mail/config.hpp"
 #include "huntaze/mail/jobs.hpp"
 #include "mail/message.hpp"
+#include "mail/smtp_mailer.hpp"
 #include "support/config_parse.hpp"
 #include "support/smtp_server.hpp"
 
@@ -143,6 +145,11 @@ TEST_CASE("mail message: non-ASCII subjects and names become RFC 2047 encoded-wo
   const auto tricky = mail::encode_header_text("Subject", "=?UTF-8?B?SGk=?=");
   CHECK(tricky != "=?UTF-8?B?SGk=?=");
   CHECK(unfold_and_decode(tricky) == "=?UTF-8?B?SGk=?=");
+  // "B" is standard base64: '+' and '/', padded with '=' (not base64url).
+  CHECK(mail::encode_header_text("Subject", "é") == "=?UTF-8?B?w6k=?=");
+  CHECK(mail::encode_header_text("Subject", "é?") == "=?UTF-8?B?w6k/?=");
+  CHECK(mail::encode_header_text("Subject", "ó>?") == "=?UTF-8?B?w7M+Pw==?=");
+  CHECK(mail::encode_header_text("Subject", "漢字") == "=?UTF-8?B?5ryi5a2X?=");
 }
 
 TEST_CASE("mail message: long ASCII subjects are folded at spaces and unfold to the original", "[mail]") {
@@ -171,6 +178,12 @@ TEST_CASE("mail message: header injection and implausible addresses are refused"
   CHECK(refused_permanently({"ada@example.com", "Hi", std::string("a\0b", 3)}));
   CHECK(refused_permanently({"ada@example.com", "\xff\xfe", "x"}));
   CHECK(refused_permanently({"ada@example.com", "Hi", "caf\xc3"}));
+  // Overlong forms, surrogates and code points above U+10FFFF are not UTF-8.
+  for (const char* bad : {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80"}) {
+    CHECK(refused_permanently({"ada@example.com", bad, "x"}));
+    CHECK(refused_permanently({"ada@example.com", "Hi", bad}));
+  }
+  CHECK_FALSE(refused_permanently({"ada@example.com", "\xf4\x8f\xbf\xbf \xed\x9f\xbf", "\xef\xbf\xbd"}));
   CHECK(refused_permanently({"ada@example.com", std::string(999, 'a'), "x"}));
   CHECK_FALSE(refused_permanently({"ada@example.com", "", ""}));
 
@@ -313,6 +326,23 @@ mail:
   CHECK(parse("mail: {url: 'SMTP://localhost', from: a@b.io}").enabled());
 }
 
+TEST_CASE("mail config: the SMTP mailer refuses a hand-built sender the message could never carry", "[mail]") {
+  boost::asio::io_context io;
+  metrics::Registry registry;
+  mail::MailConfig c;
+  c.url = "smtp://127.0.0.1:25";
+  c.from = "no-reply@huntaze.com";
+  c.from_name = "Huntaze";
+  CHECK(mail::make_smtp_mailer(io.get_executor(), c, registry));
+  c.from_name = "Huntaze\r\nBcc: eve@evil.com";
+  CHECK_THROWS_AS(mail::make_smtp_mailer(io.get_executor(), c, registry), std::invalid_argument);
+  c.from_name = std::string(257, 'n');
+  CHECK_THROWS_AS(mail::make_smtp_mailer(io.get_executor(), c, registry), std::invalid_argument);
+  c.from_name = "Huntaze";
+  c.from = "Huntaze <no-reply@huntaze.com>";
+  CHECK_THROWS_AS(mail::make_smtp_mailer(io.get_executor(), c, registry), std::invalid_argument);
+}
+
 TEST_CASE("mail config: bad values are errors naming the key", "[mail]") {
   CHECK_THAT(error_of("mail: {url: 'http://smtp.example.com', from: a@b.io}"), Contains("mail.url"));
   CHECK_THAT(error_of("mail: {url: 'http://smtp.example.com', from: a@b.io}"), Contains("smtp or smtps"));
@@ -325,6 +355,15 @@ TEST_CASE("mail config: bad values are errors naming the key", "[mail]") {
   CHECK_THAT(error_of("mail: {url: 'smtp://host', from: 'Huntaze <a@b.io>'}"), Contains("mail.from"));
   CHECK_THAT(error_of("mail: {url: 'smtp://host', from: \"a@b.io\\r\\nBcc: e@evil.com\"}"), Contains("mail.from"));
   CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, from_name: \"x\\ny\"}"), Contains("mail.from_name"));
+  CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, from_name: \"x\\0y\"}"), Contains("mail.from_name"));
+  CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, from_name: " + std::string(257, 'n') + "}"),
+             Contains("mail.from_name"));
+  CHECK(error_of("mail: {url: 'smtp://host', from: a@b.io, from_name: " + std::string(256, 'n') + "}") == "no error");
+  CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, username: \"u\\r\\nMAIL\"}"), Contains("mail.username"));
+  CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, username: u, password: \"p\\nw\"}"),
+             Contains("mail.password"));
+  CHECK_THAT(error_of("mail: {url: 'smtp://ho st', from: a@b.io}"), Contains("mail.url"));
+  CHECK_THAT(error_of("mail: {url: 'smtp://[::1', from: a@b.io}"), Contains("IPv6"));
   CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, password: pw}"), Contains("mail.password"));
   CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, starttls: maybe}"), Contains("mail.starttls"));
   CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, threads: 9}"), Contains("mail.threads"));
