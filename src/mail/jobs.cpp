@@ -27,16 +27,12 @@ asio::awaitable<void> run_mail_job(Mailer& mailer, jobs::JobContext& job) {
   email.to = field(job.payload(), "to");
   email.subject = field(job.payload(), "subject");
   email.text = field(job.payload(), "text");
-  bool permanent = false;
-  std::string reason;
   try {
     co_await mailer.send(email);
   } catch (const MailError& e) {
-    if (!e.permanent()) throw;  // retried with backoff
-    permanent = true;
-    reason = e.what();
+    if (e.permanent()) throw jobs::DiscardJob(e.what());
+    throw;  // retried with backoff
   }
-  if (permanent) throw jobs::DiscardJob(reason);
 }
 
 }  // namespace

@@ -45,17 +45,6 @@ struct Metrics {
   metrics::Family<metrics::Histogram>& seconds;
 };
 
-std::string_view outcome_of(const std::exception_ptr& failure) {
-  if (!failure) return "sent";
-  try {
-    std::rethrow_exception(failure);
-  } catch (const MailError& e) {
-    return e.permanent() ? "failed_permanent" : "failed_transient";
-  } catch (...) {
-    return "failed_transient";
-  }
-}
-
 // Server text as it may appear in an error message: printable ASCII, short.
 std::string printable(std::string_view text, size_t max) {
   std::string out;
@@ -143,17 +132,19 @@ struct Shared {
   // failure (always a MailError) in t.failure.
   void perform(Transfer& t) const {
     const auto start = std::chrono::steady_clock::now();
+    std::string_view outcome = "sent";
     try {
       if (t.abort.load() || stopping.load()) throw MailError(false, "mail: the send was cancelled before it started");
       t.message_id = Uuid::v7().str();
       t.message = build_message(t.email, Sender{config.from, config.from_name}, clock.now(), t.message_id);
       exchange(t);
-    } catch (const MailError&) {
+    } catch (const MailError& e) {
+      outcome = e.permanent() ? "failed_permanent" : "failed_transient";
       t.failure = std::current_exception();
     } catch (const std::exception& e) {
+      outcome = "failed_transient";
       t.failure = std::make_exception_ptr(MailError(false, std::string("mail: ") + e.what()));
     }
-    const auto outcome = outcome_of(t.failure);
     metrics.sent.with({outcome}).inc();
     metrics.seconds.with({outcome}).observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
