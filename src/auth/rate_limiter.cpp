@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "huntaze/core/crypto.hpp"
+#include "huntaze/core/digest.hpp"
 #include "huntaze/core/log.hpp"
 
 namespace huntaze::auth {
@@ -12,18 +12,6 @@ namespace {
 
 std::chrono::milliseconds ceil_ms(int64_t us) {
   return std::chrono::milliseconds(us <= 0 ? 0 : (us + 999) / 1000);
-}
-
-std::string hex_prefix(const std::string& bytes, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n && i < bytes.size(); ++i) {
-    const auto b = static_cast<unsigned char>(bytes[i]);
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
 }
 
 }  // namespace
@@ -96,7 +84,8 @@ RateLimiter::RateLimiter(redis::Redis& redis, const Clock& clock, metrics::Regis
                      .with({})) {}
 
 std::string RateLimiter::redis_key(const RateRule& rule, const std::string& subject) const {
-  return prefix_ + rule.name + ":" + hex_prefix(crypto::sha256(subject), 16);
+  // The first 128 bits of the digest: 32 hex digits.
+  return prefix_ + rule.name + ":" + hex_digest(DigestKind::sha256, subject).substr(0, 32);
 }
 
 // Counted every time, logged once per outage: during one, every request

@@ -307,6 +307,9 @@ TEST_CASE("auth rate limit: without Redis the limiter enforces the limits in pro
   CHECK(limiter.local().tat(limiter.redis_key(login, "someone@example.com")).has_value());
   CHECK_THAT(limiter.redis_key(login, "someone@example.com"), !Contains("someone"));
   CHECK(limiter.redis_key(login, "someone@example.com").size() == std::string("rl:login_account:").size() + 32);
+  // The first 128 bits of SHA-256("abc"), in hex: the format every instance
+  // (and the next release) must agree on, or limits reset on deploy.
+  CHECK(limiter.redis_key(login, "abc") == "rl:login_account:ba7816bf8f01cfea414140de5dae2223");
 
   clock.advance(5min);
   CHECK(check(limiter, {{&login, "someone@example.com"}}).allowed);
