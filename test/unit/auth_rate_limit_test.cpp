@@ -353,3 +353,90 @@ TEST_CASE("auth rate limit: what the limiter refuses to check", "[auth][rate_lim
   CHECK(check(limiter, {}).allowed);
   CHECK(redis.evals == 0);
 }
+
+TEST_CASE("auth rate limit: a refusal no rule explains still reports a wait and a limit", "[auth][rate_limit]") {
+  // The backends and summarize() share the arithmetic, so this cannot happen
+  // unless they drift apart: the client still gets a 429 it can act on.
+  const std::vector<gcra::Params> params{gcra::params_of(10, 60'000), gcra::params_of(5, 60'000)};
+  const gcra::Outcome outcome{.now_us = kT0, .allowed = false, .prior_tat_us = {kT0 + 6 * kSecond, kT0}};
+  std::vector<bool> limited;
+  const RateDecision d = summarize(params, outcome, 1, &limited);
+  CHECK_FALSE(d.allowed);
+  CHECK(d.limit == 10);
+  CHECK(d.remaining == 0);
+  CHECK(d.reset == 6s);
+  CHECK(d.retry_after == 1ms);
+  CHECK(limited == std::vector<bool>{false, false});
+}
+
+TEST_CASE("auth rate limit: the per-address middleware answers errors from further in with its headers",
+          "[auth][rate_limit]") {
+  DownRedis redis;  // decided in process: the middleware does not care which backend answers
+  ManualClock clock{SysTime(std::chrono::microseconds(kT0))};
+  metrics::Registry registry;
+  RateLimiter limiter(redis, clock, registry);
+  const http::Middleware limit = ip_rate_limit(limiter, RateRule{"ip", 10, 1h});
+  http::Request req;
+  req.remote_address = "2001:db8:1:2::7";
+  req.request_id = "req-1";
+  auto through = [&](const http::Next& next) {
+    return test::run<http::Response>([&]() { return limit(req, next); });
+  };
+
+  // An inner limit's headers are the more specific: kept as they are.
+  const http::Next inner_limited = [](http::Request&) -> asio::awaitable<http::Response> {
+    http::Response res = http::Response::json_text(200, "{}");
+    res.headers.set("RateLimit-Limit", "7");
+    res.headers.set("RateLimit-Remaining", "6");
+    res.headers.set("RateLimit-Reset", "9");
+    co_return res;
+  };
+  auto res = through(inner_limited);
+  CHECK(res.status == 200);
+  CHECK(res.headers.get("RateLimit-Limit") == "7");
+  CHECK(res.headers.get("RateLimit-Remaining") == "6");
+
+  // A client error becomes its response here, with this rule's headers.
+  const http::Next invalid = [](http::Request&) -> asio::awaitable<http::Response> {
+    throw ApiError::bad_request("no");
+    co_return http::Response::no_content();
+  };
+  res = through(invalid);
+  CHECK(res.status == 400);
+  CHECK_THAT(res.body, Contains("invalid_request") && Contains("req-1"));
+  CHECK(res.headers.get("RateLimit-Limit") == "10");
+  CHECK(res.headers.get("RateLimit-Remaining") == "8");
+
+  // A plain 429 from further in: its Retry-After, none of this rule's headers.
+  const http::Next busy = [](http::Request&) -> asio::awaitable<http::Response> {
+    throw too_many_requests(RateDecision{.allowed = false, .limit = 3, .retry_after = 4s});
+    co_return http::Response::no_content();
+  };
+  res = through(busy);
+  CHECK(res.status == 429);
+  CHECK(res.headers.get("Retry-After") == "4");
+  CHECK_FALSE(res.headers.has("RateLimit-Limit"));
+
+  // A server error is left to errors(), which logs it.
+  const http::Next broken = [](http::Request&) -> asio::awaitable<http::Response> {
+    throw ApiError::unavailable("database_unavailable", "down");
+    co_return http::Response::no_content();
+  };
+  try {
+    through(broken);
+    FAIL("the 503 did not propagate");
+  } catch (const ApiError& e) {
+    CHECK(e.status() == 503);
+  }
+
+  // Every address of one /64 shares the budget: 4 used above, 6 left.
+  const http::Next ok = [](http::Request&) -> asio::awaitable<http::Response> {
+    co_return http::Response::no_content();
+  };
+  req.remote_address = "2001:db8:1:2:ffff::1";
+  for (int i = 0; i < 6; ++i) REQUIRE(through(ok).status == 204);
+  res = through(ok);
+  CHECK(res.status == 429);
+  CHECK(res.headers.get("RateLimit-Remaining") == "0");
+  CHECK(res.headers.get("Retry-After") == "360");  // one request's worth of the hour
+}
