@@ -14,6 +14,7 @@
 #include "huntaze/core/clock.hpp"
 #include "huntaze/core/config.hpp"
 #include "huntaze/core/metrics.hpp"
+#include "support/config_parse.hpp"
 #include "support/harness.hpp"
 
 using namespace huntaze;
@@ -38,19 +39,11 @@ struct OneKey {
 };
 
 RateLimitConfig parse(const std::string& yaml) {
-  auto doc = config::Document::load_string(yaml, "test.yaml");
-  auto config = parse_rate_limit_config(doc.root().section("rate_limits"));
-  doc.finish();
-  return config;
+  return test::parse_section(yaml, "rate_limits", parse_rate_limit_config);
 }
 
 std::string error_of(const std::string& yaml) {
-  try {
-    parse(yaml);
-  } catch (const config::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
+  return test::config_error([&] { parse(yaml); });
 }
 
 // A Redis that cannot answer: every call fails as the real client does
