@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "huntaze/core/crypto.hpp"
+#include "huntaze/core/strings.hpp"
 
 namespace huntaze::auth {
 
@@ -12,6 +13,9 @@ namespace json = boost::json;
 using std::chrono::seconds;
 
 namespace {
+
+// 9999-12-31T23:59:59Z: the latest time a token may carry.
+constexpr int64_t kMaxEpochSeconds = 253402300799;
 
 int64_t epoch_seconds(SysTime t) { return std::chrono::floor<seconds>(t).time_since_epoch().count(); }
 
@@ -37,9 +41,14 @@ std::optional<int64_t> seconds_field(const json::object& o, std::string_view key
   const auto* v = o.if_contains(key);
   if (!v || !v->is_int64()) return std::nullopt;
   const int64_t s = v->as_int64();
-  if (s < 0 || s > 253402300799) return std::nullopt;  // 9999-12-31T23:59:59Z
+  if (s < 0 || s > kMaxEpochSeconds) return std::nullopt;
   return s;
 }
+
+// What boost::json parses back: valid UTF-8 (serialize() writes any bytes,
+// parse() refuses invalid ones). NUL, which JSON could carry, is refused too:
+// no identifier has one.
+bool is_clean_utf8(std::string_view s) { return clean_utf8(s, s.size()) == s; }
 
 }  // namespace
 
@@ -62,14 +71,25 @@ JwtCodec::JwtCodec(JwtConfig config) : config_(std::move(config)) {
   if (config_.keys.empty()) throw std::invalid_argument("auth: at least one JWT key is required");
   std::set<std::string> seen;
   for (const auto& k : config_.keys) {
-    if (k.kid.empty() || k.kid.size() > 64) throw std::invalid_argument("auth: a JWT key id must be 1-64 characters");
+    if (k.kid.empty() || k.kid.size() > 64 || !is_clean_utf8(k.kid))
+      throw std::invalid_argument("auth: a JWT key id must be 1-64 bytes of UTF-8");
     if (!seen.insert(k.kid).second) throw std::invalid_argument("auth: duplicate JWT key id '" + k.kid + "'");
     if (k.secret.reveal().size() < 32)
       throw std::invalid_argument("auth: JWT key '" + k.kid + "' is shorter than 32 bytes");
   }
+  if (!is_clean_utf8(config_.issuer) || !is_clean_utf8(config_.audience))
+    throw std::invalid_argument("auth: the JWT issuer and audience must be valid UTF-8");
 }
 
 std::string JwtCodec::sign(const AccessClaims& c) const {
+  // A token verify() would refuse whatever the time is a bug of the caller's.
+  if (c.subject.empty()) throw std::invalid_argument("jwt: the subject is empty");
+  for (const std::string* s : {&c.subject, &c.session, &c.token_id})
+    if (!is_clean_utf8(*s)) throw std::invalid_argument("jwt: a claim is not valid UTF-8");
+  for (const SysTime t : {c.issued_at, c.not_before, c.expires_at}) {
+    const int64_t s = epoch_seconds(t);
+    if (s < 0 || s > kMaxEpochSeconds) throw std::invalid_argument("jwt: a time before 1970 or after 9999");
+  }
   const JwtKey& key = config_.keys.front();
   json::object header{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", key.kid}};
   json::object payload{{"iss", config_.issuer},
@@ -83,7 +103,9 @@ std::string JwtCodec::sign(const AccessClaims& c) const {
   std::string signing_input =
       crypto::base64url_encode(json::serialize(header)) + "." + crypto::base64url_encode(json::serialize(payload));
   const std::string mac = crypto::hmac_sha256(key.secret.reveal(), signing_input);
-  return signing_input + "." + crypto::base64url_encode(mac);
+  std::string token = signing_input + "." + crypto::base64url_encode(mac);
+  if (token.size() > kMaxTokenBytes) throw std::invalid_argument("jwt: the claims make a token above 4 KiB");
+  return token;
 }
 
 std::variant<AccessClaims, JwtError> JwtCodec::verify(std::string_view token, SysTime now) const {

@@ -63,11 +63,15 @@ inline constexpr size_t kMaxTokenBytes = 4096;
 
 class JwtCodec {
  public:
-  // Throws std::invalid_argument for no keys, an empty or duplicate kid, or a
-  // secret shorter than 32 bytes.
+  // Throws std::invalid_argument for no keys, a kid that is empty, longer
+  // than 64 bytes, not valid UTF-8 or a duplicate, a secret shorter than 32
+  // bytes, or an issuer or audience that is not valid UTF-8.
   explicit JwtCodec(JwtConfig config);
 
-  // Signs with the first key. Times are written in whole seconds.
+  // Signs with the first key. Times are written in whole seconds (floored).
+  // Throws std::invalid_argument for claims no verify() could accept: an
+  // empty subject, a sub, sid or jti that is not valid UTF-8 or holds a NUL,
+  // a time before 1970 or after 9999, a token above kMaxTokenBytes.
   std::string sign(const AccessClaims& claims) const;
 
   std::variant<AccessClaims, JwtError> verify(std::string_view token, SysTime now) const;

@@ -184,4 +184,83 @@ TEST_CASE("jwt: configuration mistakes are refused at start", "[jwt]") {
   CHECK_THROWS_AS(JwtCodec(config({{"k1", "short"}})), std::invalid_argument);
   CHECK_THROWS_AS(JwtCodec(config({{"", kSecretA}})), std::invalid_argument);
   CHECK_THROWS_AS(JwtCodec(config({{"k1", kSecretA}, {"k1", kSecretB}})), std::invalid_argument);
+  CHECK_NOTHROW(JwtCodec(config({{std::string(64, 'k'), kSecretA}})));
+  CHECK_THROWS_AS(JwtCodec(config({{std::string(65, 'k'), kSecretA}})), std::invalid_argument);
+  // Header and payload are JSON, which cannot carry invalid UTF-8 back.
+  CHECK_THROWS_AS(JwtCodec(config({{"k\xff", kSecretA}})), std::invalid_argument);
+  JwtConfig bad_issuer = config({{"k1", kSecretA}});
+  bad_issuer.issuer = "huntaze\xc3";
+  CHECK_THROWS_AS(JwtCodec(bad_issuer), std::invalid_argument);
+}
+
+TEST_CASE("jwt: sign refuses claims that no verify could accept", "[jwt]") {
+  JwtCodec codec(config({{"k1", kSecretA}}));
+  // Valid UTF-8 beyond ASCII is fine and comes back as it went in.
+  auto c = claims();
+  c.subject = "\xc3\xa9lodie-\xf0\x9f\x98\x80";
+  auto result = codec.verify(codec.sign(c), kNow);
+  REQUIRE(std::holds_alternative<AccessClaims>(result));
+  CHECK(std::get<AccessClaims>(result).subject == c.subject);
+
+  c = claims();
+  c.subject.clear();
+  CHECK_THROWS_AS(codec.sign(c), std::invalid_argument);
+  c = claims();
+  c.subject = "user-\xff";  // not UTF-8: the payload would not parse back
+  CHECK_THROWS_AS(codec.sign(c), std::invalid_argument);
+  c = claims();
+  c.session = "\xed\xa0\x80";  // a UTF-16 surrogate
+  CHECK_THROWS_AS(codec.sign(c), std::invalid_argument);
+  c = claims();
+  c.token_id = std::string("jti\0x", 5);
+  CHECK_THROWS_AS(codec.sign(c), std::invalid_argument);
+  c = claims();
+  c.issued_at = c.not_before = SysTime(std::chrono::seconds(-1));
+  CHECK_THROWS_AS(codec.sign(c), std::invalid_argument);
+  c = claims();
+  c.expires_at = SysTime(std::chrono::seconds(253402300800));  // year 10000
+  CHECK_THROWS_AS(codec.sign(c), std::invalid_argument);
+  c = claims();
+  c.token_id = std::string(auth::kMaxTokenBytes, 'j');
+  CHECK_THROWS_AS(codec.sign(c), std::invalid_argument);
+}
+
+TEST_CASE("jwt: a correctly signed token with unreadable claims is still refused", "[jwt]") {
+  JwtCodec codec(config({{"k1", kSecretA}}));
+  const boost::json::object header{{"alg", "HS256"}, {"kid", "k1"}};
+  auto p = good_payload();
+  p["nbf"] = "1795262400";  // present, but not a number
+  CHECK(error_of(codec, forge(header, p, kSecretA)) == JwtError::missing_claim);
+  p = good_payload();
+  p["exp"] = 253402300800;  // after 9999
+  CHECK(error_of(codec, forge(header, p, kSecretA)) == JwtError::missing_claim);
+  p = good_payload();
+  p["iat"] = -1;
+  CHECK(error_of(codec, forge(header, p, kSecretA)) == JwtError::missing_claim);
+  p = good_payload();
+  p["iat"] = 1795262400.0;  // a double, not whole seconds
+  CHECK(error_of(codec, forge(header, p, kSecretA)) == JwtError::missing_claim);
+  p = good_payload();
+  p["sub"] = "";
+  CHECK(error_of(codec, forge(header, p, kSecretA)) == JwtError::missing_claim);
+  // A payload that is JSON but not an object, properly signed.
+  const std::string input = crypto::base64url_encode(boost::json::serialize(header)) + "." +
+                            crypto::base64url_encode("[1]");
+  CHECK(error_of(codec, input + "." + crypto::base64url_encode(crypto::hmac_sha256(kSecretA, input))) ==
+        JwtError::malformed);
+}
+
+TEST_CASE("jwt: the 4 KiB limit holds for correctly signed tokens too", "[jwt]") {
+  JwtCodec codec(config({{"k1", kSecretA}}));
+  const boost::json::object header{{"alg", "HS256"}, {"kid", "k1"}};
+  std::string largest_allowed, too_large;
+  for (size_t n = 2000; too_large.empty(); ++n) {
+    auto p = good_payload();
+    p["jti"] = std::string(n, 'j');
+    const std::string token = forge(header, p, kSecretA);
+    (token.size() <= auth::kMaxTokenBytes ? largest_allowed : too_large) = token;
+  }
+  CHECK(largest_allowed.size() > auth::kMaxTokenBytes - 4);
+  CHECK(std::holds_alternative<AccessClaims>(codec.verify(largest_allowed, kNow)));
+  CHECK(error_of(codec, too_large) == JwtError::malformed);
 }
