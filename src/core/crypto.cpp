@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <limits>
 #include <stdexcept>
 
 namespace huntaze::crypto {
@@ -46,6 +47,9 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
 }
 
 std::string random_bytes(size_t n) {
+  // RAND_bytes counts in int: a larger n would be cut, leaving zeros behind.
+  if (n > static_cast<size_t>(std::numeric_limits<int>::max()))
+    throw std::length_error("random_bytes: at most INT_MAX bytes per call");
   std::string out(n, '\0');
   if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1)
     throw std::runtime_error("RAND_bytes failed");

@@ -1,6 +1,7 @@
 // The token building blocks: base64url both ways (strict), HMAC-SHA256
 // against RFC 4231, constant-time comparison, random bytes.
 #include <catch2/catch.hpp>
+#include <stdexcept>
 
 #include "huntaze/core/crypto.hpp"
 
@@ -36,6 +37,10 @@ TEST_CASE("base64url round-trips every length and refuses other spellings", "[cr
   CHECK_FALSE(crypto::base64url_decode("Z"));      // no byte string has this length
   CHECK_FALSE(crypto::base64url_decode("Zh"));     // stray bits: a second spelling of "f"
   CHECK(crypto::base64url_decode("") == std::string());
+  // Lengths a byte string can have, with one character outside the alphabet.
+  CHECK_FALSE(crypto::base64url_decode(std::string("Zm9\0", 4)));  // NUL
+  CHECK_FALSE(crypto::base64url_decode("Zm\xc3\xa9"));             // non-ASCII
+  CHECK_FALSE(crypto::base64url_decode("Zm9."));                   // a JWT separator
 }
 
 TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2", "[crypto]") {
@@ -48,7 +53,13 @@ TEST_CASE("constant_time_equal and random_bytes", "[crypto]") {
   CHECK(crypto::constant_time_equal("abc", "abc"));
   CHECK_FALSE(crypto::constant_time_equal("abc", "abd"));
   CHECK_FALSE(crypto::constant_time_equal("abc", "abcd"));
+  CHECK(crypto::constant_time_equal("", ""));
+  CHECK_FALSE(crypto::constant_time_equal("", "a"));
   const auto a = crypto::random_bytes(32), b = crypto::random_bytes(32);
   CHECK(a.size() == 32);
   CHECK(a != b);
+  CHECK(crypto::random_bytes(0).empty());
+  // Above what RAND_bytes can count: refused before anything is allocated,
+  // never silently short of randomness.
+  CHECK_THROWS_AS(crypto::random_bytes(size_t{1} << 32), std::length_error);
 }

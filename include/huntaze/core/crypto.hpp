@@ -19,7 +19,7 @@ std::string sha256(std::string_view data);
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
 // `n` bytes from the operating system's CSPRNG (RAND_bytes). Throws
-// std::runtime_error if it cannot deliver.
+// std::runtime_error if it cannot deliver, std::length_error for n > INT_MAX.
 std::string random_bytes(size_t n);
 
 // RFC 4648 §5 without padding.
