@@ -50,3 +50,18 @@ TEST_CASE("passwords: the decoy hash is stable per parameters and matches no cho
   CHECK_FALSE(verify_password(a, ""));
   CHECK_FALSE(verify_password(a, "password1234"));
 }
+
+TEST_CASE("passwords: every byte counts, NUL and beyond", "[passwords]") {
+  // argon2 takes a pointer and a length: nothing may cut the password at a
+  // NUL, or every password with one would match its prefix.
+  const std::string with_nul("pw-01234\0-56789", 15);
+  const auto h = hash_password(with_nul, kFast);
+  CHECK(verify_password(h, with_nul));
+  CHECK_FALSE(verify_password(h, "pw-01234"));
+  CHECK_FALSE(verify_password(h, std::string("pw-01234\0-56780", 15)));
+  // The longest password a user may choose is hashed whole.
+  const std::string longest(kMaxPasswordLength * 4, 'p');
+  const auto hl = hash_password(longest, kFast);
+  CHECK(verify_password(hl, longest));
+  CHECK_FALSE(verify_password(hl, longest.substr(1) + "q"));
+}
