@@ -41,6 +41,7 @@ TEST_CASE("base64url round-trips every length and refuses other spellings", "[cr
   CHECK_FALSE(crypto::base64url_decode(std::string("Zm9\0", 4)));  // NUL
   CHECK_FALSE(crypto::base64url_decode("Zm\xc3\xa9"));             // non-ASCII
   CHECK_FALSE(crypto::base64url_decode("Zm9."));                   // a JWT separator
+  CHECK_FALSE(crypto::base64url_decode("Zm9 "));                   // whitespace ("Zm9v " has a bad length too)
 }
 
 TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2", "[crypto]") {
