@@ -4,6 +4,7 @@
 // kind end to end through the real PostgreSQL job queue and worker.
 #include <catch2/catch.hpp>
 #include <future>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -267,6 +268,31 @@ TEST_CASE("mail smtp: a stalled send holds no I/O thread and destroying the mail
   } catch (const mail::MailError& e) {
     CHECK_FALSE(e.permanent());
   }
+}
+
+TEST_CASE("mail smtp: the test server's capture is bounded and mail beyond it is deferred", "[mail]") {
+  MailFixture f;
+  constexpr size_t kLimit = 8 * 1024;  // a few verification emails and their commands
+  f.smtp.set_capture_limit(kLimit);
+  size_t sent = 0;
+  std::optional<mail::MailError> refused;
+  while (!refused && sent < 100) {
+    try {
+      f.send(verification_email());
+      ++sent;
+    } catch (const mail::MailError& e) {
+      refused = e;
+    }
+  }
+  REQUIRE(refused);
+  INFO(refused->what());
+  CHECK_FALSE(refused->permanent());
+  CHECK(sent >= 2);
+  CHECK(f.smtp.message_count() == sent);
+  size_t kept = 0;
+  for (const auto& m : f.smtp.messages()) kept += m.data.size();
+  for (const auto& c : f.smtp.commands()) kept += c.size();
+  CHECK(kept <= kLimit);
 }
 
 TEST_CASE("mail smtp: without a URL the mailer only logs and succeeds", "[mail]") {

@@ -12,6 +12,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "huntaze/http/message.hpp"
+
 namespace huntaze::test {
 
 namespace asio = boost::asio;
@@ -24,12 +26,9 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kMaxMessageBytes = 10u << 20;  // advertised as SIZE
 constexpr size_t kMaxLineBytes = 64 * 1024;     // generous: RFC 5321 says 1000
 constexpr size_t kMaxRecipients = 100;
+constexpr size_t kDefaultCaptureBytes = 64u << 20;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using http::iequals;
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
@@ -276,6 +275,8 @@ struct SmtpServer::Impl {
   mutable std::condition_variable arrived;
   std::vector<SmtpMessage> accepted;
   std::vector<std::string> command_log;
+  size_t captured = 0;  // bytes of accepted[].data and command_log together
+  size_t capture_limit = kDefaultCaptureBytes;
   size_t connection_count = 0;
   std::string user, password;  // required credentials; empty user: no AUTH
   struct Armed {
@@ -304,9 +305,28 @@ struct SmtpServer::Impl {
     return std::nullopt;
   }
 
-  void log_command(std::string line) {
+  // Keeps a command line for commands(); false (nothing kept) once the
+  // capture is full.
+  bool log_command(std::string line) {
     std::lock_guard lock(mutex);
+    if (captured + line.size() > capture_limit) return false;
+    captured += line.size();
     command_log.push_back(std::move(line));
+    return true;
+  }
+
+  // Keeps an accepted message; its number, or nullopt once the capture is full.
+  std::optional<size_t> keep(SmtpMessage message) {
+    size_t number;
+    {
+      std::lock_guard lock(mutex);
+      if (captured + message.data.size() > capture_limit) return std::nullopt;
+      captured += message.data.size();
+      accepted.push_back(std::move(message));
+      number = accepted.size();
+    }
+    arrived.notify_all();
+    return number;
   }
 
   asio::awaitable<void> accept_loop() {
@@ -455,7 +475,13 @@ struct SmtpServer::Impl {
       const std::string verb = upper(std::string_view(*line).substr(0, space));
       const std::string_view arg =
           space == std::string::npos ? std::string_view() : std::string_view(*line).substr(space + 1);
-      log_command(verb == "AUTH" ? "AUTH " + upper(arg.substr(0, arg.find(' '))) + " ***" : *line);
+      // QUIT is answered even when it can no longer be logged: the message
+      // before it was accepted, and the client must not think otherwise.
+      if (!log_command(verb == "AUTH" ? "AUTH " + upper(arg.substr(0, arg.find(' '))) + " ***" : *line) &&
+          verb != "QUIT") {
+        co_await s.reply(421, "4.3.1 Test server capture full; closing");
+        co_return;
+      }
       bool ok = true;
 
       if (verb == "QUIT") {
@@ -597,15 +623,10 @@ struct SmtpServer::Impl {
             ok = co_await s.reply(552, "5.3.4 Message size exceeds fixed limit");
           } else if (auto f = take_fault(SmtpStage::end_of_data)) {
             ok = co_await play(s, *f);
+          } else if (const auto number = keep(std::move(*txn)); !number) {
+            ok = co_await s.reply(452, "4.3.1 Insufficient system storage (test server capture full)");
           } else {
-            size_t number;
-            {
-              std::lock_guard lock(mutex);
-              accepted.push_back(std::move(*txn));
-              number = accepted.size();
-            }
-            arrived.notify_all();
-            const std::string queued = "2.0.0 Ok: queued as " + std::to_string(number);
+            const std::string queued = "2.0.0 Ok: queued as " + std::to_string(*number);
             ok = co_await s.reply(250, queued);
           }
           txn.reset();
@@ -639,6 +660,11 @@ void SmtpServer::inject(SmtpFault fault, int times) {
   if (times == 0) return;
   std::lock_guard lock(impl_->mutex);
   impl_->faults.push_back({std::move(fault), times});
+}
+
+void SmtpServer::set_capture_limit(size_t bytes) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->capture_limit = bytes;
 }
 
 void SmtpServer::clear_faults() {

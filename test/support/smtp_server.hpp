@@ -94,6 +94,13 @@ class SmtpServer {
   void inject(SmtpFault fault, int times = 1);
   void clear_faults();
 
+  // What the server keeps for the accessors below (the data of accepted
+  // messages plus the logged command lines) is bounded: beyond `bytes`
+  // (default 64 MiB) a message is refused after its data with 452 4.3.1
+  // (transient) and a command line other than QUIT ends the connection with
+  // 421, so a test that floods the server fails instead of eating memory.
+  void set_capture_limit(size_t bytes);
+
   std::vector<SmtpMessage> messages() const;  // accepted messages, in order
   size_t message_count() const;
   // Waits until at least n messages were accepted or `timeout` passed.
