@@ -2,6 +2,7 @@
 // loopback (support/smtp_server.hpp) — AUTH, envelope and message, refusals
 // and their classification, timeouts, cancellation — and the mail.send job
 // kind end to end through the real PostgreSQL job queue and worker.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <future>
 #include <optional>
@@ -268,6 +269,52 @@ TEST_CASE("mail smtp: a stalled send holds no I/O thread and destroying the mail
   } catch (const mail::MailError& e) {
     CHECK_FALSE(e.permanent());
   }
+}
+
+TEST_CASE("mail smtp: destroying the mailer also fails the sends still waiting for a thread", "[mail]") {
+  test::SmtpServer smtp;
+  smtp.inject({.stage = SmtpStage::greeting, .action = SmtpFault::Action::stall}, -1);
+  metrics::Registry registry;
+  test::IoThreads io{1};
+  auto config = config_for(smtp);
+  config.threads = 2;
+  auto mailer = mail::make_smtp_mailer(io.executor(), config, registry);
+  std::vector<mail::Email> emails;
+  for (int i = 0; i < 4; ++i) emails.push_back(verification_email("user" + std::to_string(i) + "@example.com"));
+  std::vector<std::future<void>> sends;
+  for (const auto& e : emails) sends.push_back(io.spawn(mailer->send(e)));
+  REQUIRE(test::eventually([&] { return smtp.connections() == 2; }));  // both threads stalled, two sends queued
+  mailer.reset();
+  int never_started = 0;
+  for (auto& s : sends) {
+    REQUIRE(s.wait_for(10s) == std::future_status::ready);
+    try {
+      s.get();
+      FAIL("a send succeeded");
+    } catch (const mail::MailError& e) {
+      CHECK_FALSE(e.permanent());
+      if (std::string_view(e.what()).find("before it started") != std::string_view::npos) ++never_started;
+    }
+  }
+  CHECK(never_started == 2);
+  CHECK(smtp.connections() == 2);
+  CHECK(counted(registry, "failed_transient") == 4);
+}
+
+TEST_CASE("mail smtp: a long or binary server reply reaches the error short and printable", "[mail]") {
+  MailFixture f;
+  SmtpFault fault;
+  fault.stage = SmtpStage::rcpt;
+  fault.code = 550;
+  fault.text = "5.1.1 No\x01such\x7fuser \xc3\xa9 " + std::string(3000, 'x');
+  f.smtp.inject(fault);
+  const auto e = f.failure(verification_email());
+  CHECK(e.permanent());
+  const std::string what = e.what();
+  INFO(what);
+  CHECK_THAT(what, Contains("550 5.1.1 No?such?user ?? xxx"));
+  CHECK(what.size() < 600);
+  CHECK(std::all_of(what.begin(), what.end(), [](char c) { return c >= 0x20 && c < 0x7f; }));
 }
 
 TEST_CASE("mail smtp: the test server's capture is bounded and mail beyond it is deferred", "[mail]") {
