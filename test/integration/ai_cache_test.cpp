@@ -79,6 +79,29 @@ asio::awaitable<void> until(std::function<bool()> done) {
   }
 }
 
+// A flight held open: the leader's produce() runs until released, and a
+// follower's produce() counts the calls it should never get (the flight
+// answers for it).
+struct HeldFlight {
+  Produce leader(const std::string& content) {
+    return [this, content]() -> asio::awaitable<Completion> {
+      entered = true;
+      co_await until(is_released);
+      co_return answer(content);
+    };
+  }
+  Produce follower() {
+    return [this]() -> asio::awaitable<Completion> {
+      ++follower_calls;
+      co_return answer("should not run");
+    };
+  }
+  std::atomic<bool> entered{false};
+  std::atomic<bool> released{false};
+  std::atomic<int> follower_calls{0};
+  const std::function<bool()> is_released = [this] { return released.load(); };
+};
+
 bool exists(test::RedisFixture& f, const std::string& key) {
   return f.io.block(f.redis->command({"EXISTS", key})).integer == 1;
 }
@@ -385,21 +408,12 @@ TEST_CASE("ai cache: a cancelled follower stops waiting while the flight goes on
   test::RedisFixture f;
   ResponseCache cache(*f.redis, f.registry, {});
   const auto key = fresh_key();
-  std::atomic<bool> entered{false};
-  std::atomic<bool> release{false};
-  Produce slow = [&]() -> asio::awaitable<Completion> {
-    entered = true;
-    co_await until([&] { return release.load(); });
-    co_return answer("eventually");
-  };
-  std::atomic<int> other_calls{0};
-  Produce other = [&]() -> asio::awaitable<Completion> {
-    ++other_calls;
-    co_return answer("should not run");
-  };
+  HeldFlight held;
+  const Produce slow = held.leader("eventually");
+  const Produce other = held.follower();
 
   auto leader = f.io.spawn(cache.once(key, slow, 5s));
-  REQUIRE(test::eventually([&] { return entered.load(); }));
+  REQUIRE(test::eventually([&] { return held.entered.load(); }));
   // The signal is emitted on the strand the cancelled coroutine runs on.
   auto strand = asio::make_strand(f.io.executor());
   asio::cancellation_signal cancel;
@@ -414,13 +428,13 @@ TEST_CASE("ai cache: a cancelled follower stops waiting while the flight goes on
   } catch (const boost::system::system_error& e) {
     CHECK(e.code() == asio::error::operation_aborted);
   }
-  release = true;
+  held.released = true;
   const auto led = leader.get();
   const auto waited = patient.get();
   CHECK(led.leader);
   CHECK_FALSE(waited.leader);
   CHECK(waited.completion.content == "eventually");
-  CHECK(other_calls == 0);
+  CHECK(held.follower_calls == 0);
 }
 
 TEST_CASE("ai cache: when the leader is cancelled a follower takes over and the lock is released", "[ai_cache]") {
@@ -466,21 +480,12 @@ TEST_CASE("ai cache: a follower whose wait runs out gets a deadline error while 
   test::RedisFixture f;
   ResponseCache cache(*f.redis, f.registry, {});
   const auto key = fresh_key();
-  std::atomic<bool> entered{false};
-  std::atomic<bool> release{false};
-  Produce slow = [&]() -> asio::awaitable<Completion> {
-    entered = true;
-    co_await until([&] { return release.load(); });
-    co_return answer("in the end");
-  };
-  std::atomic<int> other_calls{0};
-  Produce other = [&]() -> asio::awaitable<Completion> {
-    ++other_calls;
-    co_return answer("should not run");
-  };
+  HeldFlight held;
+  const Produce slow = held.leader("in the end");
+  const Produce other = held.follower();
 
   auto leader = f.io.spawn(cache.once(key, slow, 10s));
-  REQUIRE(test::eventually([&] { return entered.load(); }));
+  REQUIRE(test::eventually([&] { return held.entered.load(); }));
   // Its own deadline is much shorter than the leader's: it does not wait for it.
   try {
     f.io.block(cache.once(key, other, 50ms));
@@ -491,14 +496,14 @@ TEST_CASE("ai cache: a follower whose wait runs out gets a deadline error while 
   CHECK(joined(f.registry, "process") == 1);
   auto patient = f.io.spawn(cache.once(key, other, 10s));
   REQUIRE(test::eventually([&] { return joined(f.registry, "process") == 2; }));
-  release = true;
+  held.released = true;
   const auto led = leader.get();
   const auto waited = patient.get();
   CHECK(led.leader);
   CHECK(led.completion.content == "in the end");
   CHECK_FALSE(waited.leader);
   CHECK(waited.completion.content == "in the end");
-  CHECK(other_calls == 0);
+  CHECK(held.follower_calls == 0);
 }
 
 TEST_CASE("ai cache: a stored value over max_value_bytes is not parsed, and is deleted", "[ai_cache]") {

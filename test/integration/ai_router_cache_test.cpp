@@ -36,6 +36,11 @@ struct CachedRouter {
     cache.reset();
     redis->close();
   }
+  // Starts the router with the cache (and `budgets`), once Redis is connected.
+  void start(ai_router::Budgets* budgets = nullptr) {
+    rf.start(cache.get(), nullptr, budgets);
+    REQUIRE(test::eventually([&] { return redis->connected(); }));
+  }
   RouterFixture rf;
   std::shared_ptr<redis::Redis> redis;
   std::unique_ptr<ai_router::ResponseCache> cache;
@@ -45,8 +50,7 @@ struct CachedRouter {
 
 TEST_CASE("ai_router cache: a repeated request is a free cache hit, another workspace misses", "[ai_router][cache]") {
   CachedRouter c;
-  c.rf.start(c.cache.get());
-  REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+  c.start();
   auto req = ask("generate", unique_text("hello"));
   req.workspace = "ws-a";
   auto first = c.rf.complete(req);
@@ -68,8 +72,7 @@ TEST_CASE("ai_router cache: a repeated request is a free cache hit, another work
 TEST_CASE("ai_router cache: no-cache refreshes, no-store bypasses, errors and canned replies are not kept",
           "[ai_router][cache]") {
   CachedRouter c;
-  c.rf.start(c.cache.get());
-  REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+  c.start();
   auto req = ask("generate", unique_text("control"));
 
   SECTION("no-store neither reads nor writes") {
@@ -106,8 +109,7 @@ TEST_CASE("ai_router cache: 50 identical concurrent requests make one upstream c
     slow.delay = 300ms;  // long enough for all 50 to arrive while the first is out
     return slow;
   });
-  c.rf.start(c.cache.get());
-  REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+  c.start();
   auto req = ask("generate", unique_text("together"));
   std::vector<std::future<ai_router::Completion>> answers;
   for (int i = 0; i < 50; ++i) answers.push_back(c.rf.io.spawn(c.rf.router->complete(req)));
@@ -124,8 +126,7 @@ TEST_CASE("ai_router cache: 50 identical concurrent requests make one upstream c
 TEST_CASE("ai_router cache: with Redis away requests still succeed, uncached", "[ai_router][cache]") {
   test::RedisProcess private_redis;
   CachedRouter c(private_redis.config());
-  c.rf.start(c.cache.get());
-  REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+  c.start();
   private_redis.stop();
   REQUIRE(test::eventually([&] { return !c.redis->connected(); }));
   auto req = ask("generate", unique_text("offline"));
@@ -143,8 +144,7 @@ TEST_CASE("ai_router budgets: a spent workspace budget refuses with 402, or down
   bool downgrade = GENERATE(false, true);
   config.downgrade = downgrade;
   ai_router::Budgets budgets(*c.redis, *dbf.db, c.rf.clock, c.rf.registry, config);
-  c.rf.start(c.cache.get(), nullptr, &budgets);
-  REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+  c.start(&budgets);
   auto req = ask("generate", unique_text("budget"));
   req.workspace = Uuid::v7().str();
   req.cache = ai_router::CacheMode::bypass;
@@ -172,8 +172,7 @@ TEST_CASE("ai_router cache: degraded answers are not kept — canned ones by pro
     canned.name = canned.alias = "canned";
     c.rf.catalog.deployments = {canned};
     c.rf.catalog.routes = {{"generate", {"canned"}}};
-    c.rf.start(c.cache.get());
-    REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+    c.start();
     auto req = ask("generate", unique_text("canned"));
     CHECK(c.rf.complete(req).deployment == "canned");
     CHECK_FALSE(c.rf.complete(req).cache_hit);
@@ -188,8 +187,7 @@ TEST_CASE("ai_router cache: degraded answers are not kept — canned ones by pro
     config.workspace_monthly_micros = 30;  // spent by the first answer (34 micro-dollars)
     config.downgrade = true;
     ai_router::Budgets budgets(*c.redis, *dbf.db, c.rf.clock, c.rf.registry, config);
-    c.rf.start(c.cache.get(), nullptr, &budgets);
-    REQUIRE(test::eventually([&] { return c.redis->connected(); }));
+    c.start(&budgets);
     auto spend = ask("generate", unique_text("spend"));
     spend.workspace = Uuid::v7().str();
     CHECK(c.rf.complete(spend).deployment == "primary");

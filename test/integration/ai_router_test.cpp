@@ -1,5 +1,6 @@
 // The router against the fake OpenAI server: wire shapes, retries,
 // fallbacks, the circuit breaker, deadlines, streaming and reasoning.
+#include <atomic>
 #include <boost/json.hpp>
 
 #include "ai_router_fixture.hpp"
@@ -29,6 +30,17 @@ void two_models_and_templates(RouterFixture& f) {
   backup.price_out = 0.71;
   f.catalog.deployments = {deployment(f.fake, "primary", "primary"), backup, test::ait::templates_deployment()};
   f.catalog.routes = {{"generate", {"primary", "backup", "templates"}}, {"classify", {"primary", "backup"}}};
+}
+
+// The primary (kAzure) answers 503 while `healthy` (when given) is false,
+// everything else answers normally; no retries, so every request is one
+// failure for the primary's breaker.
+void primary_down(RouterFixture& f, const std::atomic<bool>* healthy = nullptr) {
+  f.config.retries = 0;
+  f.fake.set_default([healthy](const test::FakeRequest& r) {
+    if (r.path == kAzure && !(healthy && healthy->load())) return FakeOpenAi::error(503, "unavailable", "down");
+    return FakeOpenAi::default_reply(r);
+  });
 }
 
 size_t calls_to(RouterFixture& f, const std::string& path) {
@@ -230,11 +242,7 @@ TEST_CASE("ai_router: invalid requests and unknown tasks are refused before any 
 TEST_CASE("ai_router: the circuit breaker stops calls to a failing deployment", "[ai_router]") {
   RouterFixture f;
   two_models_and_templates(f);
-  f.config.retries = 0;
-  f.fake.set_default([](const test::FakeRequest& r) {
-    if (r.path == "/models/chat/completions") return FakeOpenAi::error(503, "unavailable", "down");
-    return FakeOpenAi::default_reply(r);
-  });
+  primary_down(f);
   f.start();
   for (int i = 0; i < 3; ++i) CHECK(f.complete(ask("generate")).deployment == "backup");
   CHECK(calls_to(f, kAzure) == 3);
@@ -251,11 +259,7 @@ TEST_CASE("ai_router: the circuit breaker stops calls to a failing deployment", 
 TEST_CASE("ai_router: a reload keeps a deployment's breaker unless its settings changed", "[ai_router]") {
   RouterFixture f;
   two_models_and_templates(f);
-  f.config.retries = 0;
-  f.fake.set_default([](const test::FakeRequest& r) {
-    if (r.path == "/models/chat/completions") return FakeOpenAi::error(503, "unavailable", "down");
-    return FakeOpenAi::default_reply(r);
-  });
+  primary_down(f);
   f.start();
   for (int i = 0; i < 3; ++i) CHECK(f.complete(ask("generate")).deployment == "backup");
   REQUIRE(calls_to(f, kAzure) == 3);  // tripped
@@ -274,13 +278,9 @@ TEST_CASE("ai_router: a tripped deployment gets a probe after the cool-down and 
           "[ai_router]") {
   RouterFixture f;
   two_models_and_templates(f);
-  f.config.retries = 0;
   f.config.breaker.cooldown = 200ms;
   std::atomic<bool> healthy{false};
-  f.fake.set_default([&](const test::FakeRequest& r) {
-    if (r.path == "/models/chat/completions" && !healthy) return FakeOpenAi::error(503, "unavailable", "down");
-    return FakeOpenAi::default_reply(r);
-  });
+  primary_down(f, &healthy);
   f.start();
   for (int i = 0; i < 3; ++i) f.complete(ask("generate"));
   healthy = true;
