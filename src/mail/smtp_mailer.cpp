@@ -127,10 +127,14 @@ struct Shared {
   Metrics metrics;
   SystemClock clock;
   std::atomic<bool> stopping{false};
+  // Sends posted to the pool that no thread has picked up yet (send() adds,
+  // perform() takes away).
+  mutable std::atomic<int> waiting{0};
 
   // Runs on a pool thread: builds the message and sends it, leaving any
   // failure (always a MailError) in t.failure.
   void perform(Transfer& t) const {
+    waiting.fetch_sub(1);
     const auto start = std::chrono::steady_clock::now();
     std::string_view outcome = "sent";
     try {
@@ -255,7 +259,8 @@ auto async_perform(asio::thread_pool& pool, const std::shared_ptr<const Shared>&
 class SmtpMailer final : public Mailer {
  public:
   SmtpMailer(asio::any_io_executor io, MailConfig config, metrics::Registry& metrics)
-      : pool_(static_cast<size_t>(config.threads)),
+      : max_waiting_(kMaxWaitingSendsPerThread * config.threads),
+        pool_(static_cast<size_t>(config.threads)),
         shared_(std::make_shared<Shared>(std::move(io), std::move(config), metrics)) {}
   ~SmtpMailer() override {
     shared_->stopping.store(true);
@@ -263,6 +268,11 @@ class SmtpMailer final : public Mailer {
   }
 
   asio::awaitable<void> send(const Email& email) override {
+    if (shared_->waiting.fetch_add(1) >= max_waiting_) {
+      shared_->waiting.fetch_sub(1);
+      shared_->metrics.sent.with({"failed_transient"}).inc();
+      throw MailError(false, "mail: " + std::to_string(max_waiting_) + " messages already wait for a mailer thread");
+    }
     auto t = std::make_shared<Transfer>(email);
     std::shared_ptr<const Shared> shared = shared_;
     co_await async_perform(pool_, shared, t, asio::use_awaitable);
@@ -270,6 +280,7 @@ class SmtpMailer final : public Mailer {
   }
 
  private:
+  const int max_waiting_;
   asio::thread_pool pool_;
   std::shared_ptr<Shared> shared_;
 };

@@ -16,6 +16,12 @@
 // shutdown) aborts the transfer within about a second (curl's progress
 // callback), as a transient error.
 //
+// Sends beyond mail.threads wait for a thread, at most
+// kMaxWaitingSendsPerThread per thread; one more fails at once (transiently)
+// instead of queueing without limit behind a slow or silent server. The
+// mail.send jobs stay below it unless jobs.queues.mail is set far above
+// mail.threads, and then the extra jobs are retried later.
+//
 // With an empty mail.url the mailer only logs each email's recipient and
 // subject (never the body) and reports success: a development convenience.
 //
@@ -35,6 +41,8 @@
 #include "huntaze/mail/mailer.hpp"
 
 namespace huntaze::mail {
+
+inline constexpr int kMaxWaitingSendsPerThread = 32;
 
 // `io` is where a caller without an executor of its own would resume (every
 // coroutine has one, so in practice the process's io_context). The registry

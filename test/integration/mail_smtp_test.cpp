@@ -301,6 +301,33 @@ TEST_CASE("mail smtp: destroying the mailer also fails the sends still waiting f
   CHECK(counted(registry, "failed_transient") == 4);
 }
 
+TEST_CASE("mail smtp: sends beyond what may wait for a thread fail at once, transiently", "[mail]") {
+  test::SmtpServer smtp;
+  smtp.inject({.stage = SmtpStage::greeting, .action = SmtpFault::Action::stall}, -1);
+  metrics::Registry registry;
+  test::IoThreads io{1};  // one I/O thread: the sends below start in order
+  auto config = config_for(smtp);
+  config.threads = 1;
+  auto mailer = mail::make_smtp_mailer(io.executor(), config, registry);
+  const auto email = verification_email();
+  std::vector<std::future<void>> sends;
+  sends.push_back(io.spawn(mailer->send(email)));
+  REQUIRE(test::eventually([&] { return smtp.connections() == 1; }));  // the thread is taken
+  for (int i = 0; i < mail::kMaxWaitingSendsPerThread; ++i) sends.push_back(io.spawn(mailer->send(email)));
+  try {
+    io.block(mailer->send(email));
+    FAIL("one send too many was queued");
+  } catch (const mail::MailError& e) {
+    CHECK_FALSE(e.permanent());
+    CHECK_THAT(e.what(), Contains("wait for a mailer thread"));
+  }
+  CHECK(counted(registry, "failed_transient") == 1);
+  for (auto& s : sends) CHECK(s.wait_for(0s) == std::future_status::timeout);  // still waiting, none refused
+  mailer.reset();
+  for (auto& s : sends) CHECK_THROWS_AS(s.get(), mail::MailError);
+  CHECK(smtp.connections() == 1);
+}
+
 TEST_CASE("mail smtp: a long or binary server reply reaches the error short and printable", "[mail]") {
   MailFixture f;
   SmtpFault fault;
