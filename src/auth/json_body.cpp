@@ -18,7 +18,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool valid_utf8(std::string_view s) { return clean_utf8(s, s.size()) == s; }
 
 }  // namespace
 
@@ -46,7 +45,7 @@ std::string JsonBody::string(std::string_view field, size_t max_bytes, bool requ
     problem(std::string(field), "must be at most " + std::to_string(max_bytes) + " bytes");
     return {};
   }
-  if (!valid_utf8(s) || s.find('\0') != std::string_view::npos) {
+  if (!is_clean_utf8(s)) {
     problem(std::string(field), "must be valid UTF-8 text");
     return {};
   }

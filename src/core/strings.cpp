@@ -37,4 +37,6 @@ std::string clean_utf8(std::string_view text, size_t max_bytes) {
   return out;
 }
 
+bool is_clean_utf8(std::string_view text) { return clean_utf8(text, text.size()) == text; }
+
 }  // namespace huntaze

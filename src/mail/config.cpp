@@ -99,8 +99,10 @@ MailConfig parse_mail_config(config::Node node) {
   if (!c.password.empty() && c.username.empty()) node.fail("password", "is set but mail.username is empty");
   const auto mode = node.get_enum("starttls", std::string(to_string(c.starttls)), {"auto", "required", "off"});
   c.starttls = mode == "auto" ? StartTls::auto_ : mode == "off" ? StartTls::off : StartTls::required;
-  c.connect_timeout = node.get_duration("connect_timeout", c.connect_timeout, 100ms, milliseconds(300'000));
-  c.timeout = node.get_duration("timeout", c.timeout, 100ms, milliseconds(3'600'000));
+  // A send must end well within the mail.send job's 5-minute attempt
+  // timeout (src/mail/jobs.cpp), or the job would cut it off every time.
+  c.connect_timeout = node.get_duration("connect_timeout", c.connect_timeout, 100ms, milliseconds(240'000));
+  c.timeout = node.get_duration("timeout", c.timeout, 100ms, milliseconds(240'000));
   if (c.timeout < c.connect_timeout) node.fail("timeout", "must be at least connect_timeout");
   c.threads = static_cast<int>(node.get_int("threads", c.threads, 1, 8));
   node.finish();

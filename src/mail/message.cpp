@@ -153,16 +153,12 @@ std::string hex2(unsigned char c) {
   return {'=', digits[c >> 4], digits[c & 15]};
 }
 
-// Valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF)
-// without NUL bytes: what clean_utf8 leaves unchanged.
-bool clean_text(std::string_view s) { return clean_utf8(s, s.size()) == s; }
-
 }  // namespace
 
 bool one_line(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }
 
 bool valid_sender_name(std::string_view name) {
-  return name.size() <= kMaxNameBytes && one_line(name) && clean_text(name);
+  return name.size() <= kMaxNameBytes && one_line(name) && is_clean_utf8(name);
 }
 
 bool plausible_address(std::string_view a) {
@@ -201,10 +197,10 @@ void validate_email(const Email& email) {
   if (!plausible_address(email.to)) refuse("mail: 'to' is not a single plausible address local@domain");
   if (!one_line(email.subject)) refuse("mail: the subject must be one line (no CR, LF or NUL)");
   if (email.subject.size() > kMaxSubjectBytes) refuse("mail: the subject is longer than 998 bytes");
-  if (!clean_text(email.subject)) refuse("mail: the subject is not valid UTF-8");
+  if (!is_clean_utf8(email.subject)) refuse("mail: the subject is not valid UTF-8");
   if (email.text.size() > kMaxBodyBytes) refuse("mail: the body is larger than 1 MiB");
   if (email.text.find('\0') != std::string::npos) refuse("mail: the body contains a NUL byte");
-  if (!clean_text(email.text)) refuse("mail: the body is not valid UTF-8");
+  if (!is_clean_utf8(email.text)) refuse("mail: the body is not valid UTF-8");
 }
 
 std::string format_rfc5322_date(SysTime t) {

@@ -370,6 +370,9 @@ TEST_CASE("mail config: bad values are errors naming the key", "[mail]") {
   CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, threads: 0}"), Contains("mail.threads"));
   CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, connect_timeout: 20s, timeout: 10s}"),
              Contains("mail.timeout"));
+  // Longer than the mail.send job's attempt could ever wait for.
+  CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, timeout: 5m}"), Contains("mail.timeout"));
+  CHECK(parse("mail: {url: 'smtp://host', from: a@b.io, timeout: 4m}").timeout == std::chrono::minutes(4));
   CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, hots: x}"), Contains("mail.hots"));
   // The password never shows in an error.
   CHECK_THAT(error_of("mail: {url: 'smtp://host', from: a@b.io, password: hunter2}"),

@@ -23,4 +23,8 @@ inline std::string join(const std::vector<std::string>& items, std::string_view 
 // boundary so it never exceeds max_bytes.
 std::string clean_utf8(std::string_view text, size_t max_bytes);
 
+// Whether `text` is valid UTF-8 (no overlong forms, surrogates or code
+// points above U+10FFFF) without NUL bytes: what clean_utf8 leaves unchanged.
+bool is_clean_utf8(std::string_view text);
+
 }  // namespace huntaze
