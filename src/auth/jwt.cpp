@@ -45,11 +45,6 @@ std::optional<int64_t> seconds_field(const json::object& o, std::string_view key
   return s;
 }
 
-// What boost::json parses back: valid UTF-8 (serialize() writes any bytes,
-// parse() refuses invalid ones). NUL, which JSON could carry, is refused too:
-// no identifier has one.
-bool is_clean_utf8(std::string_view s) { return clean_utf8(s, s.size()) == s; }
-
 }  // namespace
 
 std::string_view to_string(JwtError error) noexcept {
@@ -83,6 +78,8 @@ JwtCodec::JwtCodec(JwtConfig config) : config_(std::move(config)) {
 
 std::string JwtCodec::sign(const AccessClaims& c) const {
   // A token verify() would refuse whatever the time is a bug of the caller's.
+  // boost::json serializes any bytes but parses back only valid UTF-8; NUL,
+  // which JSON could carry, is refused too: no identifier has one.
   if (c.subject.empty()) throw std::invalid_argument("jwt: the subject is empty");
   for (const std::string* s : {&c.subject, &c.session, &c.token_id})
     if (!is_clean_utf8(*s)) throw std::invalid_argument("jwt: a claim is not valid UTF-8");
