@@ -14,11 +14,8 @@ int64_t ceil_seconds(std::chrono::milliseconds d) {
   return d.count() <= 0 ? 0 : (d.count() + 999) / 1000;
 }
 
-// As the errors() middleware writes an ApiError.
 http::Response error_to_response(const ApiError& e, const http::Request& req) {
-  http::Response res = http::error_response(e.status(), e.code(), e.what(), req.request_id, e.details());
-  if (e.retry_after() > 0) res.headers.set("Retry-After", std::to_string(e.retry_after()));
-  return res;
+  return http::error_response(e, req.request_id);
 }
 
 asio::awaitable<http::Response> limit_by_ip(RateLimiter& limiter, std::shared_ptr<const RateRule> rule,

@@ -129,4 +129,10 @@ Response error_response(int status, std::string_view code, std::string_view mess
   return Response::json_text(status, std::move(body));
 }
 
+Response error_response(const ApiError& error, std::string_view request_id) {
+  Response res = error_response(error.status(), error.code(), error.what(), request_id, error.details());
+  if (error.retry_after() > 0) res.headers.set("Retry-After", std::to_string(error.retry_after()));
+  return res;
+}
+
 }  // namespace huntaze::http

@@ -46,9 +46,7 @@ Response map_exception(std::exception_ptr failure, const Request& req) {
   } catch (const ApiError& e) {
     if (e.status() >= 500)
       log::warn("request failed", {{"request_id", req.request_id}, {"code", e.code()}, {"error", e.what()}});
-    Response res = error_response(e.status(), e.code(), e.what(), req.request_id, e.details());
-    if (e.retry_after() > 0) res.headers.set("Retry-After", std::to_string(e.retry_after()));
-    return res;
+    return error_response(e, req.request_id);
   } catch (const std::exception& e) {
     log::error("unhandled exception in request",
                {{"request_id", req.request_id}, {"route", req.route}, {"method", req.method}, {"error", e.what()}});

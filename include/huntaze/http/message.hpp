@@ -87,6 +87,9 @@ struct Response {
 // The JSON error body of DESIGN.md §5.
 Response error_response(int status, std::string_view code, std::string_view message, std::string_view request_id,
                         const std::vector<ErrorDetail>& details = {});
+// The same for an ApiError, with Retry-After when it carries one: what the
+// errors() middleware answers.
+Response error_response(const ApiError& error, std::string_view request_id);
 
 // Percent-decoding ('+' stays '+' in paths, becomes ' ' in queries); nullopt
 // on a malformed escape.
