@@ -40,7 +40,7 @@ pg_createdb "$pg_port" huntaze
 port=$(free_port)
 HUNTAZE_DATABASE_URL="$(pg_url "$pg_port" huntaze)" HUNTAZE_REDIS_PORT="$redis_port" \
 HUNTAZE_SERVER_PORT="$port" HUNTAZE_SERVER_ACCESS_LOG=false HUNTAZE_LOG_LEVEL=warn \
-HUNTAZE_AUTH_RATE_LIMITS_USER_LIMIT=1000000 HUNTAZE_AUTH_RATE_LIMITS_IP_LIMIT=1000000 \
+HUNTAZE_AUTH_RATE_LIMITS_USER_LIMIT=1000000 HUNTAZE_AUTH_RATE_LIMITS_IP_LIMIT=${IP_LIMIT:-1000000} \
 HUNTAZE_AUTH_RATE_LIMITS_LOGIN_ACCOUNT_LIMIT=1000000 HUNTAZE_AUTH_RATE_LIMITS_LOGIN_IP_LIMIT=1000000 \
   build/release/huntaze serve --config config/dev.yaml >"$tmp/server.log" 2>&1 &
 server=$!
@@ -95,7 +95,8 @@ wrk.body = '$credentials'
 LUA
 measure login "$login_connections" "$base/api/v1/auth/login" -s "$tmp/login.lua"
 
-build/release/bench/bench_passwords 20 | tee "$tmp/passwords.txt"
+build/release/bench/bench_passwords 20 >"$tmp/passwords.txt"
+grep -v "^BENCH" "$tmp/passwords.txt"
 results+=("$(grep '^BENCH argon2id_hash' "$tmp/passwords.txt")" "$(grep '^BENCH argon2id_verify' "$tmp/passwords.txt")")
 
 printf '%s\n' "${results[@]}"

@@ -1,9 +1,10 @@
 // The Guard of huntaze/auth/access.hpp: credentials → principal → rate
 // limit → workspace and role.
 //
-// Per request, a user costs one JWT check (no I/O), one Redis call for the
-// rate limit and one EXISTS for the deny-list, and one primary-key lookup
-// of the membership; an API key costs a lookup by hash instead of the JWT.
+// Per request, a user costs one JWT check (no I/O), one Redis script call
+// for the rate limit and the session deny-list together, and one
+// primary-key lookup of the membership; an API key costs a lookup by hash
+// instead of the JWT.
 //
 // Thread-safety: safe from any coroutine.
 #pragma once

@@ -10,13 +10,15 @@ namespace asio = boost::asio;
 
 namespace {
 
-// KEYS: one TAT key per rule (a decimal string of µs).
+// KEYS: one TAT key per rule (a decimal string of µs), then any deny keys:
+//       keys whose existence refuses the request outright (a revoked
+//       session), checked in the same round trip.
 // ARGV[1]: now in µs, or '' for the server's TIME (so that every instance
 //          shares one clock; Redis 7 replicates scripts by effects, which
 //          lets a script read TIME and then write).
 // ARGV[2]: the cost. Then per key i: ARGV[1+2i] T, ARGV[2+2i] B (µs).
-// Returns {now, allowed (1 or 0), prior TAT of each key...}; writes nothing
-// unless every key passes. Numbers stay integers below 2^53, exact in Lua's
+// Returns {now, allowed (1 or 0), prior TAT of each rule key..., denied (1 or
+// 0)}; writes nothing unless every key passes and no deny key exists. Numbers stay integers below 2^53, exact in Lua's
 // doubles; they are written with %.17g because tostring() keeps 14 digits.
 // The arithmetic must stay the same as LocalGcra::check's.
 const redis::Script& check_script() {
@@ -29,9 +31,14 @@ else
   now = tonumber(ARGV[1])
 end
 local cost = tonumber(ARGV[2])
+local n = (#ARGV - 2) / 2
+local denied = 0
+for j = n + 1, #KEYS do
+  if redis.call('EXISTS', KEYS[j]) == 1 then denied = 1 end
+end
 local prior, after = {}, {}
-local allowed = 1
-for i = 1, #KEYS do
+local allowed = 1 - denied
+for i = 1, n do
   local interval = tonumber(ARGV[1 + 2 * i])
   local tolerance = tonumber(ARGV[2 + 2 * i])
   local tat = tonumber(redis.call('GET', KEYS[i]) or '') or now
@@ -41,13 +48,14 @@ for i = 1, #KEYS do
   if after[i] - now > tolerance then allowed = 0 end
 end
 if allowed == 1 then
-  for i = 1, #KEYS do
+  for i = 1, n do
     local ttl = math.ceil((after[i] - now) / 1000)
     redis.call('SET', KEYS[i], string.format('%.17g', after[i]), 'PX', string.format('%.17g', ttl))
   end
 end
 local out = {now, allowed}
-for i = 1, #KEYS do out[2 + i] = prior[i] end
+for i = 1, n do out[2 + i] = prior[i] end
+out[3 + n] = denied
 return out
 )lua");
   return script;
@@ -67,7 +75,8 @@ Params params_of(int64_t limit, int64_t period_ms) {
 }
 
 asio::awaitable<Outcome> check_in_redis(redis::Redis& redis, std::vector<std::string> keys, std::vector<Params> params,
-                                        int64_t cost, std::optional<int64_t> now_us) {
+                                        int64_t cost, std::optional<int64_t> now_us,
+                                        std::vector<std::string> deny_keys) {
   std::vector<std::string> args;
   args.reserve(2 + 2 * params.size());
   args.push_back(now_us ? std::to_string(*now_us) : std::string());
@@ -77,8 +86,9 @@ asio::awaitable<Outcome> check_in_redis(redis::Redis& redis, std::vector<std::st
     args.push_back(std::to_string(p.tolerance_us));
   }
   const size_t n = keys.size();
+  for (auto& k : deny_keys) keys.push_back(std::move(k));
   redis::Reply reply = co_await redis.eval(check_script(), std::move(keys), std::move(args));
-  if (reply.type != redis::Reply::Type::array || reply.elements.size() != 2 + n)
+  if (reply.type != redis::Reply::Type::array || reply.elements.size() != 3 + n)
     throw redis::RedisError("rate limit script: unexpected reply");
   for (const auto& e : reply.elements)
     if (e.type != redis::Reply::Type::integer) throw redis::RedisError("rate limit script: unexpected reply");
@@ -87,6 +97,7 @@ asio::awaitable<Outcome> check_in_redis(redis::Redis& redis, std::vector<std::st
   out.allowed = reply.elements[1].integer == 1;
   out.prior_tat_us.reserve(n);
   for (size_t i = 0; i < n; ++i) out.prior_tat_us.push_back(reply.elements[2 + i].integer);
+  out.denied = reply.elements[2 + n].integer == 1;
   co_return out;
 }
 

@@ -47,6 +47,7 @@ struct Outcome {
   int64_t now_us = 0;                 // the time it used
   bool allowed = false;               // every key passed, so every key was charged
   std::vector<int64_t> prior_tat_us;  // per key: max(stored TAT, now) before this request
+  bool denied = false;                // a deny key exists (Redis only); nothing was charged
 };
 
 // The one comparison both backends make.
@@ -57,10 +58,13 @@ inline bool refuses(const Params& p, int64_t prior_tat_us, int64_t now_us, int64
 // The script, with the server's TIME, or at `now_us` when given (tests drive
 // both backends at the same chosen times). Throws RedisUnavailable when
 // Redis cannot answer and RedisError on an error or unexpected reply.
-// `keys` and `params` are parallel and non-empty; 1 <= cost <= every limit.
+// `keys` and `params` are parallel; 1 <= cost <= every limit. `deny_keys`:
+// keys whose existence refuses the request without charging it (the
+// session deny-list), looked up in the same script call.
 boost::asio::awaitable<Outcome> check_in_redis(redis::Redis& redis, std::vector<std::string> keys,
                                                std::vector<Params> params, int64_t cost,
-                                               std::optional<int64_t> now_us = std::nullopt);
+                                               std::optional<int64_t> now_us = std::nullopt,
+                                               std::vector<std::string> deny_keys = {});
 
 // The in-process store: sharded maps of key -> TAT, one mutex per shard.
 // Memory is bounded: a shard that would exceed its share of `max_keys`

@@ -106,7 +106,8 @@ void RateLimiter::answered() {
   }
 }
 
-asio::awaitable<RateDecision> RateLimiter::check(std::vector<RateKey> keys, int64_t cost) {
+asio::awaitable<RateDecision> RateLimiter::check(std::vector<RateKey> keys, int64_t cost,
+                                                std::vector<std::string> deny_keys) {
   if (cost < 1) throw std::invalid_argument("rate limit: the cost must be at least 1");
   std::vector<const RateRule*> rules;
   std::vector<std::string> storage;
@@ -120,13 +121,13 @@ asio::awaitable<RateDecision> RateLimiter::check(std::vector<RateKey> keys, int6
     storage.push_back(redis_key(*k.rule, k.subject));
     params.push_back(gcra::params_of(k.rule->limit, k.rule->period.count()));
   }
-  if (rules.empty()) co_return RateDecision{};
+  if (rules.empty() && deny_keys.empty()) co_return RateDecision{};
 
   gcra::Outcome outcome;
   const char* reason = nullptr;
   std::string error;
   try {
-    outcome = co_await gcra::check_in_redis(redis_, storage, params, cost);
+    outcome = co_await gcra::check_in_redis(redis_, storage, params, cost, std::nullopt, std::move(deny_keys));
   } catch (const redis::RedisUnavailable& e) {
     reason = "unavailable";
     error = e.what();
@@ -137,7 +138,7 @@ asio::awaitable<RateDecision> RateLimiter::check(std::vector<RateKey> keys, int6
   const bool local = reason != nullptr;
   if (local) {
     fell_back(reason, error);
-    outcome = local_.check(storage, params, cost, clock_.now().time_since_epoch().count());
+    if (!rules.empty()) outcome = local_.check(storage, params, cost, clock_.now().time_since_epoch().count());
     // Publishes the store's count; the compare-exchange keeps concurrent
     // checks from counting one eviction twice.
     const uint64_t total = local_.evictions();
@@ -147,6 +148,16 @@ asio::awaitable<RateDecision> RateLimiter::check(std::vector<RateKey> keys, int6
     if (total > seen) evictions_.inc(static_cast<double>(total - seen));
   } else {
     answered();
+    if (outcome.denied) {
+      RateDecision denied;
+      denied.denied = true;
+      co_return denied;
+    }
+  }
+  if (rules.empty()) {
+    RateDecision none;
+    none.local = local;
+    co_return none;
   }
 
   std::vector<bool> limited;

@@ -48,6 +48,7 @@ struct RateDecision {
   std::chrono::milliseconds reset{0};        // until that rule's bucket is full again
   std::chrono::milliseconds retry_after{0};  // 0 when allowed; else until every refusing rule would pass
   bool local = false;                        // decided by the in-process fallback
+  bool denied = false;                       // a deny key existed (never when local)
 };
 
 struct RateKey {
@@ -72,7 +73,13 @@ class RateLimiter {
   // left the answer is allowed with limit 0. Never throws RedisUnavailable:
   // falls back locally. Throws std::invalid_argument for a null rule, a cost
   // below 1, or a cost above an enabled rule's limit (it could never pass).
-  asio::awaitable<RateDecision> check(std::vector<RateKey> keys, int64_t cost = 1);
+  //
+  // `deny_keys` (the session deny-list) ride along in the same script call:
+  // when one exists the answer is `denied` and nothing is charged. The
+  // in-process fallback cannot see them: a `local` answer says nothing about
+  // them, and the caller must check another way.
+  asio::awaitable<RateDecision> check(std::vector<RateKey> keys, int64_t cost = 1,
+                                      std::vector<std::string> deny_keys = {});
 
   // The Redis key that holds `subject`'s state under `rule`.
   std::string redis_key(const RateRule& rule, const std::string& subject) const;

@@ -171,17 +171,8 @@ asio::awaitable<void> Sessions::deny(std::vector<Uuid> session_ids) {
               {{"sessions", static_cast<int64_t>(session_ids.size())}, {"error", error}});
 }
 
-asio::awaitable<bool> Sessions::is_revoked(Uuid session_id) {
-  bool redis_failed = false;
-  try {
-    auto reply = co_await redis_.command("EXISTS", deny_key(session_id));
-    co_return reply.integer != 0;
-  } catch (const redis::RedisUnavailable&) {
-    redis_failed = true;
-  } catch (const redis::RedisError&) {
-    redis_failed = true;
-  }
-  if (redis_failed) deny_fallbacks_.inc();
+asio::awaitable<bool> Sessions::revoked_in_db(Uuid session_id) {
+  deny_fallbacks_.inc();
   auto rows = co_await db_.query("SELECT revoked_at IS NOT NULL FROM auth.sessions WHERE id = $1", session_id);
   co_return rows.empty() || rows.front().get<bool>(0);
 }

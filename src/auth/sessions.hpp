@@ -8,8 +8,10 @@
 // - revoke*() end sessions at once: the rows are marked in PostgreSQL and
 //   the session ids go on a Redis deny-list for as long as an access token
 //   minted before could live, so the very next request is refused.
-// - is_revoked() is the per-request check: one Redis EXISTS, or a primary
-//   key lookup when Redis is unreachable (revocation never fails open).
+// - deny_key() is what the per-request check looks for in Redis (the guard
+//   asks in the same script call as the rate limit); revoked_in_db() is the
+//   primary-key lookup that answers while Redis is unreachable, so
+//   revocation never fails open.
 //
 // Thread-safety: safe from any coroutine.
 #pragma once
@@ -63,10 +65,13 @@ class Sessions {
   boost::asio::awaitable<std::vector<Uuid>> revoke_all(db::Executor& tx, Uuid user_id, std::string reason,
                                                        std::optional<Uuid> keep = std::nullopt);
   // Puts sessions on the deny-list. A Redis failure is logged, not thrown:
-  // the rows are already revoked and is_revoked() falls back to them.
+  // the rows are already revoked and revoked_in_db() answers from them.
   boost::asio::awaitable<void> deny(std::vector<Uuid> session_ids);
 
-  boost::asio::awaitable<bool> is_revoked(Uuid session_id);
+  // The Redis key whose existence means the session was revoked.
+  std::string deny_key(const Uuid& session_id) const;
+  // The session row's answer (counted in huntaze_auth_revocation_db_checks_total).
+  boost::asio::awaitable<bool> revoked_in_db(Uuid session_id);
 
   // The user's live sessions, newest first; `current` is flagged.
   boost::asio::awaitable<boost::json::array> list(Uuid user_id, std::optional<Uuid> current);
@@ -76,7 +81,6 @@ class Sessions {
  private:
   boost::asio::awaitable<TokenPair> mint(db::Executor& tx, Uuid user_id, Uuid session_id, SysTime now,
                                          SysTime session_expires_at);
-  std::string deny_key(const Uuid& session_id) const;
 
   db::Database& db_;
   redis::Redis& redis_;

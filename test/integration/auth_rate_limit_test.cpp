@@ -296,3 +296,40 @@ TEST_CASE("auth rate limit: the per-address middleware answers 429 with RateLimi
   CHECK(decisions(f.registry, "ip", "limited", "redis") == 1);
   server.stop();
 }
+
+TEST_CASE("auth rate limit: a deny key refuses in the same call without charging the rules", "[auth][rate_limit]") {
+  test::RedisFixture f;
+  SystemClock clock;
+  RateLimiter limiter(*f.redis, clock, f.registry, fresh_prefix());
+  const RateRule rule{"user", 2, 1h};
+  const std::string deny = test::unique_key("deny");
+
+  auto with_deny = [&](const std::string& subject) {
+    std::vector<RateKey> keys{{&rule, subject}};
+    std::vector<std::string> deny_keys{deny};
+    return f.io.block(limiter.check(std::move(keys), 1, std::move(deny_keys)));
+  };
+  auto first = with_deny("u1");
+  CHECK(first.allowed);
+  CHECK_FALSE(first.denied);
+  CHECK(first.remaining == 1);
+
+  f.io.block(f.redis->command("SET", deny, "1", "PX", "60000"));
+  for (int i = 0; i < 3; ++i) {
+    auto refused = with_deny("u1");
+    CHECK(refused.denied);
+    CHECK_FALSE(refused.local);
+  }
+  // Nothing was charged while denied: one request of two is still left.
+  f.io.block(f.redis->command("DEL", deny));
+  auto after = with_deny("u1");
+  CHECK(after.allowed);
+  CHECK(after.remaining == 0);
+
+  // With every rule disabled, the deny key is still looked at.
+  const RateRule off{"user", 0, 1h};
+  f.io.block(f.redis->command("SET", deny, "1", "PX", "60000"));
+  std::vector<RateKey> none{{&off, "u2"}};
+  std::vector<std::string> deny_keys{deny};
+  CHECK(f.io.block(limiter.check(std::move(none), 1, std::move(deny_keys))).denied);
+}
