@@ -158,7 +158,7 @@ struct App::Impl {
     mail::register_mail_jobs(job_registry, *mailer);
     job_queue = jobs::make_pg_job_queue(job_registry, clock, metrics);
     auth = std::make_unique<auth::AuthModule>(
-        auth::AuthDeps{*database, *redis, compute, *job_queue, clock, metrics}, config.auth);
+        auth::AuthDeps{*database, *redis, compute, *job_queue, clock, metrics, *http_client}, config.auth);
     auth->register_jobs(job_registry);  // before the worker and cron take the registry's kinds
     budget_alerts = std::make_unique<ai_router::BudgetAlertPublisher>(ioc.get_executor(), *database, *job_queue);
     ai_budgets->on_alert(budget_alerts->callback());

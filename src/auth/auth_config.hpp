@@ -1,5 +1,5 @@
 // The `auth:` section: token keys and lifetimes, password hashing cost,
-// cookie mode, email links and rate limits.
+// cookie mode, email links, rate limits and OpenID Connect providers.
 #pragma once
 
 #include <chrono>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "auth/jwt.hpp"
+#include "auth/oidc_config.hpp"
 #include "auth/passwords.hpp"
 #include "auth/rate_limit_config.hpp"
 #include "huntaze/core/config.hpp"
@@ -42,6 +43,7 @@ struct AuthConfig {
   std::string public_url = "http://localhost:8080";
   CookieConfig cookies;
   RateLimitConfig rate_limits;
+  OidcConfig oidc;  // redirect_base is filled in (public_url when empty)
 };
 
 AuthConfig parse_auth_config(config::Node section);

@@ -30,6 +30,7 @@ AuthModule::AuthModule(AuthDeps deps, AuthConfig config) : deps_(deps), config_(
   sessions_ = std::make_unique<Sessions>(deps_.db, deps_.redis, deps_.clock, *jwt_, config_, deps_.metrics);
   accounts_ = std::make_unique<Accounts>(deps_.db, deps_.compute, deps_.queue, deps_.clock, *sessions_, config_);
   guard_ = std::make_unique<RequestGuard>(deps_.db, *sessions_, *limiter_, deps_.clock, config_, config_.rate_limits);
+  oidc_ = std::make_unique<OidcLogin>(deps_.db, deps_.http_client, deps_.clock, *sessions_, config_, deps_.metrics);
 }
 
 AuthModule::~AuthModule() = default;
@@ -37,9 +38,11 @@ AuthModule::~AuthModule() = default;
 void AuthModule::register_routes(http::Router& router) {
   // The routes keep a pointer to these, owned here: the module outlives the server.
   route_deps_ = std::make_unique<RouteDeps>(RouteDeps{deps_.db, deps_.queue, deps_.clock, *accounts_, *sessions_,
-                                                      *guard_, *limiter_, config_, config_.rate_limits});
+                                                      *guard_, *limiter_, config_, config_.rate_limits,
+                                                      *oidc_});
   register_account_routes(router, *route_deps_);
   register_workspace_routes(router, *route_deps_);
+  register_oidc_routes(router, *route_deps_);
 }
 
 void AuthModule::register_jobs(jobs::JobRegistry& registry) {

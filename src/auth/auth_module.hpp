@@ -1,5 +1,5 @@
-// The auth module: accounts, sessions, workspaces and roles, API keys, rate
-// limits and the audit trail, built from its dependencies and the `auth:`
+// The auth module: accounts, sessions, OpenID Connect sign-in, workspaces
+// and roles, API keys, rate limits and the audit trail, built from its dependencies and the `auth:`
 // section. Other modules see only its Guard (huntaze/auth/access.hpp).
 //
 // Thread-safety: construct and register during start-up; afterwards every
@@ -11,6 +11,7 @@
 #include "auth/accounts.hpp"
 #include "auth/auth_config.hpp"
 #include "auth/guard.hpp"
+#include "auth/oidc_login.hpp"
 #include "auth/rate_limit_config.hpp"
 #include "auth/rate_limiter.hpp"
 #include "auth/sessions.hpp"
@@ -27,6 +28,7 @@ struct AuthDeps {
   jobs::JobQueue& queue;
   const Clock& clock;
   metrics::Registry& metrics;
+  http::HttpClient& http_client;  // to OpenID Connect providers
 };
 
 struct RouteDeps;
@@ -54,6 +56,7 @@ class AuthModule {
   std::unique_ptr<Sessions> sessions_;
   std::unique_ptr<Accounts> accounts_;
   std::unique_ptr<RequestGuard> guard_;
+  std::unique_ptr<OidcLogin> oidc_;
   std::unique_ptr<RouteDeps> route_deps_;
 };
 

@@ -85,6 +85,17 @@ void clear_session_cookies(http::Response& res, const CookieConfig& config) {
   res.headers.add("Set-Cookie", cookie(kCsrfCookie, "", "/", 0, false, "Strict", config));
 }
 
+void set_oidc_state_cookie(http::Response& res, std::string_view state, std::chrono::seconds max_age,
+                           const CookieConfig& config) {
+  // Lax: the callback arrives as a top-level navigation from the provider's
+  // site, which a Strict cookie would not accompany.
+  res.headers.add("Set-Cookie", cookie(kOidcCookie, state, kOidcCookiePath, max_age.count(), true, "Lax", config));
+}
+
+void clear_oidc_state_cookie(http::Response& res, const CookieConfig& config) {
+  res.headers.add("Set-Cookie", cookie(kOidcCookie, "", kOidcCookiePath, 0, true, "Lax", config));
+}
+
 bool is_state_changing(std::string_view method) noexcept {
   return !(method == "GET" || method == "HEAD" || method == "OPTIONS");
 }

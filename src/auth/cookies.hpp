@@ -12,6 +12,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,10 @@ inline constexpr std::string_view kAccessCookie = "hz_access";
 inline constexpr std::string_view kRefreshCookie = "hz_refresh";
 inline constexpr std::string_view kCsrfCookie = "hz_csrf";
 inline constexpr std::string_view kCsrfHeader = "x-csrf-token";
+// During an OpenID Connect sign-in: the flow's state, so that the callback
+// is accepted only in the browser that started it.
+inline constexpr std::string_view kOidcCookie = "hz_oidc";
+inline constexpr std::string_view kOidcCookiePath = "/api/v1/auth/oidc";
 
 // The value of cookie `name` in the request's Cookie headers; nullopt when
 // absent. At most 64 cookies of 4 KiB are looked at.
@@ -36,6 +41,10 @@ std::optional<std::string_view> find_cookie(const http::Request& req, std::strin
 std::string set_session_cookies(http::Response& res, const TokenPair& tokens, const CookieConfig& config, SysTime now);
 // Expires the three cookies.
 void clear_session_cookies(http::Response& res, const CookieConfig& config);
+
+void set_oidc_state_cookie(http::Response& res, std::string_view state, std::chrono::seconds max_age,
+                           const CookieConfig& config);
+void clear_oidc_state_cookie(http::Response& res, const CookieConfig& config);
 
 bool is_state_changing(std::string_view method) noexcept;
 // Throws 403 csrf_failed unless the request carries the CSRF token and an

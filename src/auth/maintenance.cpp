@@ -45,6 +45,13 @@ asio::awaitable<PruneCounts> prune_auth(db::Database& db, SysTime now, const Aut
       "WHERE accepted_at IS NULL AND expires_at < $1 LIMIT $2)",
       std::move(p4), batch, job);
 
+  db::Params p5{db::Timestamp(now)};
+  n.oidc_flows = co_await jobs::delete_in_batches(
+      db,
+      "DELETE FROM auth.oidc_flows WHERE state_hash IN "
+      "(SELECT state_hash FROM auth.oidc_flows WHERE expires_at < $1 LIMIT $2)",
+      std::move(p5), batch, job);
+
   if (config.require_verified_email) {
     const db::Timestamp unverified_cutoff(now - config.verify_ttl - kTokenGrace);
     for (;;) {
@@ -72,13 +79,14 @@ asio::awaitable<PruneCounts> prune_auth(db::Database& db, SysTime now, const Aut
       if (job) co_await job->heartbeat();
     }
   }
-  const int64_t total = n.refresh_tokens + n.email_tokens + n.sessions + n.invitations + n.unverified_users;
+  const int64_t total = n.refresh_tokens + n.email_tokens + n.sessions + n.invitations + n.unverified_users + n.oidc_flows;
   if (total > 0)
     log::info("pruned auth tables", {{"refresh_tokens", n.refresh_tokens},
                                      {"email_tokens", n.email_tokens},
                                      {"sessions", n.sessions},
                                      {"invitations", n.invitations},
-                                     {"unverified_users", n.unverified_users}});
+                                     {"unverified_users", n.unverified_users},
+                                     {"oidc_flows", n.oidc_flows}});
   co_return n;
 }
 

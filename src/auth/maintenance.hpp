@@ -8,7 +8,9 @@
 // - invitations 30 days past their expiry that nobody accepted;
 // - when auth.require_verified_email is on, accounts whose address was not
 //   verified within verify_ttl plus a day, and the workspaces only they
-//   belonged to (such accounts could never sign in; this frees the address).
+//   belonged to (such accounts could never sign in; this frees the address);
+// - OpenID Connect sign-ins that never came back from the provider, once
+//   past their expiry.
 //
 // Thread-safety: free functions.
 #pragma once
@@ -31,6 +33,7 @@ struct PruneCounts {
   int64_t sessions = 0;
   int64_t invitations = 0;
   int64_t unverified_users = 0;
+  int64_t oidc_flows = 0;
 };
 
 boost::asio::awaitable<PruneCounts> prune_auth(db::Database& db, SysTime now, const AuthConfig& config,

@@ -4,10 +4,12 @@
 //                         /api/v1/me*         the caller, their sessions and security events
 //   workspace_routes.cpp  /api/v1/workspaces/{workspace_id}/*   members, invitations, API keys, audit
 //                         /api/v1/invitations/accept
+//   oidc_routes.cpp       /api/v1/auth/oidc/*  sign-in through OpenID Connect providers
 #pragma once
 
 #include "auth/accounts.hpp"
 #include "auth/auth_config.hpp"
+#include "auth/oidc_login.hpp"
 #include "auth/rate_limit_config.hpp"
 #include "auth/rate_limiter.hpp"
 #include "auth/sessions.hpp"
@@ -26,10 +28,12 @@ struct RouteDeps {
   RateLimiter& limiter;
   const AuthConfig& config;
   const RateLimitConfig& limits;
+  OidcLogin& oidc;
 };
 
 void register_account_routes(http::Router& router, const RouteDeps& deps);
 void register_workspace_routes(http::Router& router, const RouteDeps& deps);
+void register_oidc_routes(http::Router& router, const RouteDeps& deps);
 
 // Checks the rules for these subjects and throws 429 when one refuses.
 boost::asio::awaitable<void> enforce(RateLimiter& limiter, std::vector<RateKey> keys);

@@ -94,5 +94,8 @@ Response error_response(const ApiError& error, std::string_view request_id);
 // Percent-decoding ('+' stays '+' in paths, becomes ' ' in queries); nullopt
 // on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+// Percent-encodes every byte but RFC 3986's unreserved ones (A-Z a-z 0-9 - . _ ~):
+// safe in a query, a path segment or an application/x-www-form-urlencoded body.
+std::string percent_encode(std::string_view text);
 
 }  // namespace huntaze::http

@@ -1,0 +1,189 @@
+#include "auth/oidc_provider.hpp"
+
+#include <boost/json.hpp>
+
+#include "huntaze/core/crypto.hpp"
+#include "huntaze/core/log.hpp"
+#include "huntaze/http/message.hpp"
+
+namespace huntaze::auth {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr size_t kMaxProviderAnswer = 256 * 1024;
+constexpr auto kMinForcedRefresh = 1min;
+
+std::string string_member(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+http::ClientRequest bounded_request(std::string method, std::string url) {
+  http::ClientRequest req;
+  req.method = std::move(method);
+  req.url = std::move(url);
+  req.connect_timeout = 5s;
+  req.total_timeout = 10s;
+  req.idle_timeout = 0ms;  // total_timeout bounds it
+  req.max_response_bytes = kMaxProviderAnswer;
+  req.headers.emplace_back("accept", "application/json");
+  return req;
+}
+
+}  // namespace
+
+std::string s256_challenge(std::string_view code_verifier) {
+  return crypto::base64url_encode(crypto::sha256(code_verifier));
+}
+
+OidcProvider::OidcProvider(http::HttpClient& client, const Clock& clock, OidcProviderConfig config,
+                           const OidcConfig& oidc)
+    : client_(client), clock_(clock), config_(std::move(config)), oidc_(oidc) {}
+
+asio::awaitable<std::string> OidcProvider::fetch(const std::string& url) {
+  http::ClientResponse res;
+  try {
+    res = co_await client_.send(bounded_request("GET", url));
+  } catch (const http::HttpClientError& e) {
+    throw OidcError("provider_unavailable", "GET " + url + ": " + e.what());
+  }
+  if (res.status != 200)
+    throw OidcError("provider_unavailable", "GET " + url + " answered " + std::to_string(res.status));
+  co_return std::move(res.body);
+}
+
+asio::awaitable<ProviderMetadata> OidcProvider::metadata() {
+  const SysTime now = clock_.now();
+  {
+    std::lock_guard lock(mutex_);
+    if (metadata_ && now - metadata_fetched_ < oidc_.metadata_ttl) co_return *metadata_;
+  }
+  std::string issuer = config_.issuer;
+  while (issuer.ends_with('/')) issuer.pop_back();
+  const std::string body = co_await fetch(issuer + "/.well-known/openid-configuration");
+  boost::system::error_code ec;
+  json::value doc = json::parse(body, ec);
+  if (ec || !doc.is_object()) throw OidcError("provider_unavailable", config_.name + ": discovery is not a JSON object");
+  const auto& o = doc.as_object();
+  // OIDC Discovery §4.3: the document must name exactly the issuer we asked.
+  if (string_member(o, "issuer") != config_.issuer)
+    throw OidcError("provider_unavailable", config_.name + ": the discovery document names another issuer");
+  ProviderMetadata m{string_member(o, "authorization_endpoint"), string_member(o, "token_endpoint"),
+                     string_member(o, "jwks_uri")};
+  for (const std::string* url : {&m.authorization_endpoint, &m.token_endpoint, &m.jwks_uri})
+    if (!acceptable_provider_url(*url))
+      throw OidcError("provider_unavailable", config_.name + ": discovery lacks an https endpoint");
+  if (const auto* methods = o.if_contains("code_challenge_methods_supported"); methods && methods->is_array()) {
+    bool s256 = false;
+    for (const auto& method : methods->get_array()) s256 = s256 || (method.is_string() && method.get_string() == "S256");
+    if (!s256) throw OidcError("provider_unavailable", config_.name + ": the provider does not offer PKCE S256");
+  }
+  std::lock_guard lock(mutex_);
+  metadata_ = m;
+  metadata_fetched_ = now;
+  co_return m;
+}
+
+std::string OidcProvider::authorization_url(const ProviderMetadata& metadata,
+                                            const AuthorizationRequest& request) const {
+  std::string scopes;
+  for (const auto& s : config_.scopes) scopes += (scopes.empty() ? "" : " ") + s;
+  std::string url = metadata.authorization_endpoint;
+  url += metadata.authorization_endpoint.find('?') == std::string::npos ? '?' : '&';
+  url += "response_type=code&client_id=" + http::percent_encode(config_.client_id) +
+         "&redirect_uri=" + http::percent_encode(request.redirect_uri) + "&scope=" + http::percent_encode(scopes) +
+         "&state=" + http::percent_encode(request.state) + "&nonce=" + http::percent_encode(request.nonce) +
+         "&code_challenge=" + http::percent_encode(request.code_challenge) + "&code_challenge_method=S256";
+  return url;
+}
+
+asio::awaitable<std::string> OidcProvider::exchange_code(const std::string& code, const std::string& code_verifier,
+                                                         const std::string& redirect_uri) {
+  const ProviderMetadata m = co_await metadata();
+  http::ClientRequest req = bounded_request("POST", m.token_endpoint);
+  req.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
+  req.body = "grant_type=authorization_code&code=" + http::percent_encode(code) +
+             "&redirect_uri=" + http::percent_encode(redirect_uri) +
+             "&code_verifier=" + http::percent_encode(code_verifier);
+  if (config_.token_auth == TokenEndpointAuth::client_secret_basic) {
+    // RFC 6749 §2.3.1: each half form-encoded before base64.
+    const std::string credentials =
+        http::percent_encode(config_.client_id) + ":" + http::percent_encode(config_.client_secret.reveal());
+    std::string b64 = crypto::base64url_encode(credentials);
+    for (char& c : b64) c = c == '-' ? '+' : c == '_' ? '/' : c;  // standard alphabet, padded
+    while (b64.size() % 4) b64 += '=';
+    req.headers.emplace_back("authorization", "Basic " + b64);
+  } else {
+    req.body += "&client_id=" + http::percent_encode(config_.client_id) +
+                "&client_secret=" + http::percent_encode(config_.client_secret.reveal());
+  }
+  http::ClientResponse res;
+  try {
+    res = co_await client_.send(std::move(req));
+  } catch (const http::HttpClientError& e) {
+    throw OidcError("provider_unavailable", config_.name + ": token endpoint: " + e.what());
+  }
+  boost::system::error_code ec;
+  json::value answer = json::parse(res.body, ec);
+  const json::object* o = !ec ? answer.if_object() : nullptr;
+  if (res.status != 200 || !o) {
+    // The provider's error code (invalid_grant, ...) helps an operator; its
+    // description is free text of unknown length and is left out.
+    const std::string error = o ? string_member(*o, "error").substr(0, 64) : std::string();
+    throw OidcError(res.status >= 500 ? "provider_unavailable" : "token_exchange_failed",
+                    config_.name + ": token endpoint answered " + std::to_string(res.status) +
+                        (error.empty() ? "" : " " + error));
+  }
+  std::string id_token = string_member(*o, "id_token");
+  if (id_token.empty()) throw OidcError("token_exchange_failed", config_.name + ": the answer has no id_token");
+  co_return id_token;
+}
+
+asio::awaitable<std::shared_ptr<const KeySet>> OidcProvider::keys(bool refresh_now) {
+  const SysTime now = clock_.now();
+  {
+    std::lock_guard lock(mutex_);
+    const bool fresh = keys_ && now - keys_fetched_ < oidc_.metadata_ttl;
+    if (fresh && !refresh_now) co_return keys_;
+    if (fresh && refresh_now) {
+      if (now - last_forced_refresh_ < kMinForcedRefresh) co_return keys_;
+      last_forced_refresh_ = now;
+    }
+  }
+  const ProviderMetadata m = co_await metadata();
+  const std::string body = co_await fetch(m.jwks_uri);
+  std::shared_ptr<const KeySet> set;
+  try {
+    set = std::make_shared<const KeySet>(KeySet::parse(body));
+  } catch (const std::invalid_argument& e) {
+    throw OidcError("provider_unavailable", config_.name + ": jwks: " + e.what());
+  }
+  std::lock_guard lock(mutex_);
+  keys_ = set;
+  keys_fetched_ = now;
+  co_return set;
+}
+
+asio::awaitable<IdTokenClaims> OidcProvider::verify(const std::string& id_token, const std::string& nonce) {
+  auto parsed = parse_id_token(id_token);
+  if (auto* error = std::get_if<IdTokenError>(&parsed))
+    throw OidcError(std::string(to_string(*error)), config_.name + ": ID token refused");
+  const auto& token = std::get<ParsedIdToken>(parsed);
+  auto set = co_await keys(false);
+  const VerifyKey* key = set->find(token.kid, token.alg);
+  if (!key) {
+    set = co_await keys(true);
+    key = set->find(token.kid, token.alg);
+  }
+  const IdTokenExpectations expected{config_.issuer, config_.client_id, nonce, clock_.now(), oidc_.leeway};
+  auto verified = verify_id_token(token, key, expected);
+  if (auto* error = std::get_if<IdTokenError>(&verified))
+    throw OidcError(std::string(to_string(*error)), config_.name + ": ID token refused");
+  co_return std::get<IdTokenClaims>(std::move(verified));
+}
+
+}  // namespace huntaze::auth
