@@ -172,6 +172,12 @@ asio::awaitable<Access> RequestGuard::require(http::Request& req, const Requirem
   const std::string subject =
       access.principal.is_api_key() ? "key:" + access.principal.api_key_id.str() : access.principal.user_id.str();
   std::vector<RateKey> keys{RateKey{&limits_.user, subject}};
+  // The per-address rule, when the limit middleware left it to us (only for
+  // a token that verified: a bad one is counted by the middleware).
+  if (req.address_limit_deferred) {
+    keys.push_back(RateKey{&limits_.ip, ip_subject(req.remote_address)});
+    req.address_limit_deferred = false;
+  }
   // A user's session deny-list entry rides in the rate limit's script call:
   // one Redis round trip for both. When the limiter could not ask Redis, the
   // session row answers instead, so revocation never fails open.

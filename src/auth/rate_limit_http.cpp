@@ -1,5 +1,8 @@
 #include "auth/rate_limit_http.hpp"
 
+#include "auth/cookies.hpp"
+#include "auth/tokens.hpp"
+
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <exception>
@@ -18,16 +21,9 @@ http::Response error_to_response(const ApiError& e, const http::Request& req) {
   return http::error_response(e, req.request_id);
 }
 
-asio::awaitable<http::Response> limit_by_ip(RateLimiter& limiter, std::shared_ptr<const RateRule> rule,
-                                            http::Request& req, const http::Next& next) {
-  std::vector<RateKey> keys;
-  keys.push_back(RateKey{rule.get(), ip_subject(req.remote_address)});
-  const RateDecision decision = co_await limiter.check(std::move(keys));
-  if (!decision.allowed) {
-    http::Response refused = error_to_response(too_many_requests(decision), req);
-    apply_rate_headers(refused, decision);
-    co_return refused;
-  }
+// The handler's answer, with rate-limit refusals and client errors thrown
+// below turned into responses (so that their headers can be set here).
+asio::awaitable<http::Response> run_next(http::Request& req, const http::Next& next) {
   http::Response res;
   try {
     res = co_await next(req);
@@ -38,6 +34,49 @@ asio::awaitable<http::Response> limit_by_ip(RateLimiter& limiter, std::shared_pt
     if (e.status() >= 500) throw;  // errors() logs those
     res = error_to_response(e, req);
   }
+  co_return res;
+}
+
+http::Response refusal(const RateDecision& decision, const http::Request& req) {
+  http::Response refused = error_to_response(too_many_requests(decision), req);
+  apply_rate_headers(refused, decision);
+  return refused;
+}
+
+// A session token (Bearer JWT or the access cookie): requests the guard can
+// count together with their user. API keys are not deferred: checking one
+// costs a database lookup, which the address limit must keep guarding.
+bool carries_session_token(const http::Request& req) {
+  if (auto authz = req.headers.get("authorization")) {
+    std::string_view value = *authz;
+    if (value.size() > 7 && http::iequals(value.substr(0, 7), "bearer "))
+      return !value.substr(7).starts_with(kApiKeyPrefix);
+    return false;
+  }
+  return find_cookie(req, kAccessCookie).has_value();
+}
+
+asio::awaitable<http::Response> limit_by_ip(RateLimiter& limiter, std::shared_ptr<const RateRule> rule,
+                                            http::Request& req, const http::Next& next) {
+  auto check_address = [&]() -> asio::awaitable<RateDecision> {
+    std::vector<RateKey> keys;
+    keys.push_back(RateKey{rule.get(), ip_subject(req.remote_address)});
+    co_return co_await limiter.check(std::move(keys));
+  };
+  if (rule->enabled() && carries_session_token(req)) {
+    req.address_limit_deferred = true;
+    http::Response res = co_await run_next(req, next);
+    if (!req.address_limit_deferred) co_return res;  // the guard counted it
+    // No guard took it (a bad token, a public route): count it now. Over the
+    // limit, the client learns nothing but the refusal.
+    const RateDecision decision = co_await check_address();
+    if (!decision.allowed) co_return refusal(decision, req);
+    if (res.status != 429 && !res.headers.has("RateLimit-Limit")) apply_rate_headers(res, decision);
+    co_return res;
+  }
+  const RateDecision decision = co_await check_address();
+  if (!decision.allowed) co_return refusal(decision, req);
+  http::Response res = co_await run_next(req, next);
   if (res.status != 429 && !res.headers.has("RateLimit-Limit")) apply_rate_headers(res, decision);
   co_return res;
 }

@@ -52,3 +52,50 @@ TEST_CASE("authenticated requests are limited per user", "[auth][rate_limit]") {
   CHECK(ok == 4);
   CHECK(limited == 2);
 }
+
+namespace {
+
+// Script calls (EVALSHA and EVAL) a redis-server has answered so far.
+int64_t script_calls(int port) {
+  const std::string command = "redis-cli -p " + std::to_string(port) + " INFO commandstats";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  REQUIRE(pipe);
+  int64_t total = 0;
+  char line[512];
+  while (fgets(line, sizeof line, pipe.get())) {
+    const std::string text(line);
+    if (!text.starts_with("cmdstat_evalsha:") && !text.starts_with("cmdstat_eval:")) continue;
+    total += std::stoll(text.substr(text.find("calls=") + 6));
+  }
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("the per-address limit rides in the guard's script call and still counts bad tokens",
+          "[auth][rate_limit]") {
+  test::RedisProcess redis;
+  AuthApp t([](app::AppConfig& c) { c.auth.rate_limits.ip = {"ip", 12, std::chrono::hours(1)}; }, redis.config());
+  // Sign-up, verification, login and /me: four requests from this address.
+  auto u = t.sign_up_and_log_in("address@example.com");
+
+  // One Redis round trip per authenticated request: user, address and the
+  // session's deny-list entry in one script call.
+  const int64_t before = script_calls(redis.port());
+  for (int i = 0; i < 3; ++i) REQUIRE(t.as(u.access, "GET", "/api/v1/me").status == 200);
+  CHECK(script_calls(redis.port()) - before == 3);
+
+  // A token that does not verify never reaches the guard's call: the limit
+  // counts it after the 401 (a script call of its own).
+  for (int i = 0; i < 3; ++i) CHECK(t.as("not-a-token", "GET", "/api/v1/me").status == 401);
+  // 4 + 3 + 3 = 10 of 12: two more pass, whatever they carry.
+  CHECK(t.as(u.access, "GET", "/api/v1/me").status == 200);
+  CHECK(t.as("not-a-token", "GET", "/api/v1/me").status == 401);
+  Reply limited = t.as(u.access, "GET", "/api/v1/me");
+  CHECK(limited.status == 429);
+  CHECK(limited.code() == "rate_limited");
+  Reply bad = t.as("not-a-token", "GET", "/api/v1/me");
+  CHECK(bad.status == 429);
+  CHECK(bad.header("ratelimit-limit") == "12");
+  CHECK(t.call("GET", "/api/v1/auth/oidc/providers").status == 429);
+}

@@ -53,6 +53,12 @@ struct Request {
   std::string route = "<unmatched>";                             // the matched template, for logs and metrics
   std::vector<std::pair<std::string, std::string>> path_params;  // decoded
   std::chrono::steady_clock::time_point received_at{};
+  // Set by the per-address rate limit when the request carries a session
+  // token: the auth guard, if the route has one, counts the address in the
+  // same Redis call as the user and clears this; still set once the handler
+  // returned, the limit counts the address itself then. One round trip per
+  // authenticated request instead of two.
+  bool address_limit_deferred = false;
 
   // A path parameter by name ({id} in the route); empty when absent.
   std::string_view param(std::string_view name) const;
