@@ -15,7 +15,7 @@ std::string scalar(DbFixture& f, const std::string& sql) { return test::admin_sc
 
 }  // namespace
 
-TEST_CASE("auth prune deletes spent tokens and ended sessions and never-verified sign-ups", "[auth][prune]") {
+TEST_CASE("auth prune deletes spent tokens and ended sessions and never-verified sign-ups and stale OIDC flows", "[auth][prune]") {
   DbFixture f;
   const SysTime now = SysTime(std::chrono::sys_days(std::chrono::year(2026) / 11 / 22).time_since_epoch());
   // Times relative to 2026-11-22 00:00 UTC.
@@ -47,6 +47,9 @@ TEST_CASE("auth prune deletes spent tokens and ended sessions and never-verified
       ('00000000-0000-7000-8000-0000000000c1', '00000000-0000-7000-8000-0000000000a2', 'a@x.io', 'viewer', '\x21', '2026-09-01', '2026-09-08', NULL),
       ('00000000-0000-7000-8000-0000000000c2', '00000000-0000-7000-8000-0000000000a2', 'b@x.io', 'viewer', '\x22', '2026-09-01', '2026-09-08', '2026-09-02'),
       ('00000000-0000-7000-8000-0000000000c3', '00000000-0000-7000-8000-0000000000a2', 'c@x.io', 'viewer', '\x23', '2026-11-01', '2026-11-08', NULL);
+    INSERT INTO auth.oidc_flows (state_hash, provider, nonce, code_verifier, return_to, created_at, expires_at) VALUES
+      ('\x31', 'google', 'n', 'v', '/', '2026-11-21 23:40', '2026-11-21 23:50'),
+      ('\x32', 'google', 'n', 'v', '/', '2026-11-21 23:55', '2026-11-22 00:05');
   )");
   auth::AuthConfig config;  // verify_ttl 48 h: sign-ups older than three days go
   auto counts = f.block(auth::prune_auth(*f.db, now, config, nullptr, 2));  // batches of 2: the loops run
@@ -55,6 +58,8 @@ TEST_CASE("auth prune deletes spent tokens and ended sessions and never-verified
   CHECK(counts.email_tokens == 1);
   CHECK(counts.invitations == 1);     // unaccepted and expired in September
   CHECK(counts.unverified_users == 1);
+  CHECK(counts.oidc_flows == 1);  // the one past its expiry; the other may still come back
+  CHECK(scalar(f, "SELECT count(*) FROM auth.oidc_flows WHERE state_hash = '\\x32'") == "1");
   CHECK(scalar(f, "SELECT string_agg(right(id::text, 2), ',' ORDER BY id) FROM auth.sessions") == "b3,b4");
   CHECK(scalar(f, "SELECT string_agg(email, ',' ORDER BY email) FROM auth.users") == "fresh@x.io,kept@x.io");
   // The workspace only the stale sign-up belonged to went; the shared one stays.
