@@ -91,13 +91,18 @@ asio::awaitable<Principal> RequestGuard::api_key(std::string_view key, const Req
   co_return p;
 }
 
+std::optional<std::string_view> bearer_value(std::string_view authorization) {
+  if (authorization.size() < 7 || !http::iequals(authorization.substr(0, 7), "bearer ")) return std::nullopt;
+  return trim(authorization.substr(7));
+}
+
 asio::awaitable<Access> RequestGuard::authenticate(http::Request& req, const Requirement& need) {
   std::string_view token;
   bool via_cookie = false;
   if (auto authz = req.headers.get("authorization")) {
-    if (authz->size() < 7 || !http::iequals(authz->substr(0, 7), "bearer "))
-      throw invalid_token("the Authorization header must be 'Bearer <token>'");
-    token = trim(authz->substr(7));
+    auto bearer = bearer_value(*authz);
+    if (!bearer) throw invalid_token("the Authorization header must be 'Bearer <token>'");
+    token = *bearer;
   } else if (auto cookie = find_cookie(req, kAccessCookie); cookie && !cookie->empty()) {
     token = *cookie;
     via_cookie = true;

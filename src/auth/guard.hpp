@@ -9,6 +9,8 @@
 // Thread-safety: safe from any coroutine.
 #pragma once
 
+#include <optional>
+#include <string_view>
 #include "auth/auth_config.hpp"
 #include "auth/rate_limit_config.hpp"
 #include "auth/rate_limiter.hpp"
@@ -40,5 +42,10 @@ class RequestGuard final : public Guard {
 
 // Where a request came from, for sessions and audit rows.
 ClientInfo client_info(const http::Request& req);
+
+// The token of an "Authorization: Bearer <token>" value, spaces and tabs
+// trimmed; nullopt when the value is not a Bearer one. The guard and the
+// per-address limit must read the header alike (which requests are API keys).
+std::optional<std::string_view> bearer_value(std::string_view authorization);
 
 }  // namespace huntaze::auth

@@ -73,6 +73,7 @@ OidcConfig parse_oidc_config(config::Node section) {
     if (provider.client_id.empty()) p.fail("client_id", "is required");
     provider.client_secret = p.get_secret("client_secret");
     if (provider.client_secret.reveal().empty()) p.fail("client_secret", "is required");
+    provider.link_by_email = p.get_bool("link_by_email", preset == "google");
     provider.scopes = p.get_strings("scopes", provider.scopes);
     if (std::find(provider.scopes.begin(), provider.scopes.end(), "openid") == provider.scopes.end())
       p.fail("scopes", "must include openid");

@@ -29,6 +29,13 @@ struct OidcProviderConfig {
   Secret client_secret;
   std::vector<std::string> scopes{"openid", "email", "profile"};
   TokenEndpointAuth token_auth = TokenEndpointAuth::client_secret_basic;
+  // Whether this provider's verified email may sign in to an existing
+  // account that has no identity here yet (linking it). Only for providers
+  // whose users cannot set arbitrary addresses as verified: on for the
+  // google preset, off by default for others (where a tenant admin could
+  // otherwise claim anyone's account). Off: such a sign-in is refused with
+  // account_exists; new accounts are made either way.
+  bool link_by_email = false;
   bool operator==(const OidcProviderConfig&) const = default;
 };
 

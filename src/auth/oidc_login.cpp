@@ -36,7 +36,7 @@ std::string safe_return_path(std::string_view requested) {
   if (requested.size() > 1 && (requested[1] == '/' || requested[1] == '\\')) return "/";
   for (const char c : requested) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x21 || u == 0x7f || c == '\\') return "/";
+    if (u < 0x21 || u > 0x7e || c == '\\') return "/";  // printable ASCII only: it goes into a header
   }
   return std::string(requested);
 }
@@ -160,22 +160,47 @@ asio::awaitable<OidcSignedIn> OidcLogin::sign_in(const OidcProvider& provider, c
         refusal = "email_not_verified";
         co_return;
       }
-      // 2. The account with this address; FOR UPDATE against a concurrent
-      // password change or sign-up of the same address.
+      // 2. The account with this address, when this provider may vouch for
+      // existing accounts and the account has no identity here yet (else a
+      // recycled address or a second subject would take it over).
       auto existing = co_await tx.query(
-          "SELECT id, email_verified_at IS NOT NULL FROM auth.users WHERE email_normalized = $1 FOR UPDATE", *email);
+          "SELECT u.id, u.email_verified_at IS NOT NULL, "
+          "EXISTS (SELECT 1 FROM auth.identities i WHERE i.user_id = u.id AND i.provider = $2) "
+          "FROM auth.users u WHERE u.email_normalized = $1 FOR UPDATE OF u",
+          *email, name);
+      std::optional<Uuid> found;
+      bool found_verified = false;
+      bool found_has_identity = false;
       if (!existing.empty()) {
-        user_id = existing.front().get<Uuid>(0);
-        if (!existing.front().get<bool>(1)) {
-          co_await tx.query(
-              "UPDATE auth.users SET email_verified_at = $2, password_hash = NULL, password_changed_at = $2 "
-              "WHERE id = $1",
-              *user_id, db::Timestamp(now));
-          ended = co_await sessions_.revoke_all(tx, *user_id, "unverified_account_claimed", std::nullopt);
-          AuditEvent claimed{.event = "unverified_account_claimed", .user_id = user_id};
-          claimed.details["provider"] = name;
-          co_await record_audit(tx, now, client, claimed);
+        found = existing.front().get<Uuid>(0);
+        found_verified = existing.front().get<bool>(1);
+        found_has_identity = existing.front().get<bool>(2);
+      }
+      if (found && !found_verified) {
+        // Whoever registered the address never proved they own it: the
+        // account is replaced, not merged (its workspaces, keys and
+        // invitations could otherwise still serve its maker).
+        const Uuid squatter = *found;
+        auto sessions = co_await tx.query("SELECT id FROM auth.sessions WHERE user_id = $1 AND revoked_at IS NULL",
+                                          squatter);
+        for (const auto& row : sessions) ended.push_back(row.get<Uuid>(0));
+        co_await tx.query(
+            "DELETE FROM auth.workspaces w WHERE w.id IN "
+            "(SELECT workspace_id FROM auth.memberships WHERE user_id = $1) "
+            "AND NOT EXISTS (SELECT 1 FROM auth.memberships o WHERE o.workspace_id = w.id AND o.user_id <> $1)",
+            squatter);
+        co_await tx.query("DELETE FROM auth.users WHERE id = $1", squatter);
+        AuditEvent replaced{.event = "unverified_account_replaced", .user_id = squatter};
+        replaced.details["provider"] = name;
+        co_await record_audit(tx, now, client, replaced);
+        found.reset();
+      }
+      if (found) {
+        if (!provider.config().link_by_email || found_has_identity) {
+          refusal = "account_exists";
+          co_return;
         }
+        user_id = *found;
       } else {
         // 3. A new account, verified by the provider, with its own workspace.
         user_id = Uuid::v7();
@@ -207,6 +232,8 @@ asio::awaitable<OidcSignedIn> OidcLogin::sign_in(const OidcProvider& provider, c
     event.details["provider"] = name;
     co_await record_audit(tx, now, client, event);
   });
+  if (refusal == "account_exists")
+    throw OidcError(refusal, name + ": an account has this address and may not be linked from this provider");
   if (!refusal.empty()) throw OidcError(refusal, name + ": the provider did not vouch for an email address");
   co_await sessions_.deny(std::move(ended));
   co_return out;

@@ -12,13 +12,17 @@
 // Which account a provider's user signs in to:
 // 1. the account already linked to (provider, sub) in auth.identities;
 // 2. otherwise, only when the provider vouches for the email address
-//    (email_verified), the account with that address, which is linked now.
-//    If that account had never verified the address, whoever registered it
-//    did not prove they own it: its password is removed and its sessions
-//    end, so a squatter who pre-registered the address keeps no way in;
+//    (email_verified) and is trusted to (link_by_email: the google preset),
+//    the account with that address, linked now, unless it already has an
+//    identity at this provider (a recycled address, a second subject):
+//    refused as account_exists;
 // 3. otherwise a new account with that (verified) address and a workspace
 //    it owns, as sign-up makes.
-// An unverified address signs in only to an identity already linked (1).
+// An account that never verified its own address is not merged but
+// replaced: whoever registered it did not prove they own the address, and
+// its workspaces, keys and invitations go with it (the ones it alone
+// belonged to). An unverified address signs in only to an identity already
+// linked (1).
 //
 // Thread-safety: safe from any coroutine.
 #pragma once

@@ -39,7 +39,7 @@ OidcLogin& provider_or_404(const RouteDeps* d, const http::Request& req) {
 // What the web app is told; the precise reason stays in logs and metrics.
 std::string user_facing_reason(const std::string& reason) {
   if (reason == "provider_unavailable" || reason == "email_not_verified" || reason == "no_email" ||
-      reason == "invalid_state" || reason == "access_denied")
+      reason == "invalid_state" || reason == "access_denied" || reason == "account_exists")
     return reason;
   return "sign_in_failed";
 }

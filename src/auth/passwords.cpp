@@ -2,7 +2,9 @@
 
 #include <argon2.h>
 
+#include <charconv>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <stdexcept>
 #include <tuple>
@@ -15,6 +17,39 @@ namespace {
 
 constexpr size_t kSaltBytes = 16;
 constexpr size_t kHashBytes = 32;
+
+// The most a stored hash may ask for: the configuration's own ceilings.
+// A hash beyond them (a row written by hand or by an attacker with database
+// access) would otherwise make one login allocate gigabytes or loop for minutes.
+constexpr uint64_t kMaxMemoryKib = 4 * 1024 * 1024;
+constexpr uint64_t kMaxIterations = 100;
+constexpr uint64_t kMaxParallelism = 16;
+
+// Reads "<name>=<digits>" at the start of `text` and moves past it.
+std::optional<uint64_t> take_param(std::string_view& text, std::string_view name) {
+  if (!text.starts_with(name) || text.size() <= name.size() || text[name.size()] != '=') return std::nullopt;
+  text.remove_prefix(name.size() + 1);
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data()) return std::nullopt;
+  text.remove_prefix(static_cast<size_t>(end - text.data()));
+  return value;
+}
+
+bool parameters_within_limits(std::string_view encoded) {
+  std::string_view rest = encoded.substr(std::string_view("$argon2id$").size());
+  if (!rest.starts_with("v=19$")) return false;
+  rest.remove_prefix(5);
+  const auto m = take_param(rest, "m");
+  if (!m || !rest.starts_with(',')) return false;
+  rest.remove_prefix(1);
+  const auto t = take_param(rest, "t");
+  if (!t || !rest.starts_with(',')) return false;
+  rest.remove_prefix(1);
+  const auto p = take_param(rest, "p");
+  if (!p || !rest.starts_with('$')) return false;
+  return *m <= kMaxMemoryKib && *t >= 1 && *t <= kMaxIterations && *p >= 1 && *p <= kMaxParallelism;
+}
 
 }  // namespace
 
@@ -31,7 +66,7 @@ std::string hash_password(std::string_view password, const PasswordParams& p) {
 }
 
 bool verify_password(std::string_view encoded, std::string_view password) {
-  if (!encoded.starts_with("$argon2id$") || encoded.size() > 512) return false;
+  if (!encoded.starts_with("$argon2id$") || encoded.size() > 512 || !parameters_within_limits(encoded)) return false;
   const std::string z(encoded);  // argon2 wants a NUL-terminated string
   return argon2id_verify(z.c_str(), password.data(), password.size()) == ARGON2_OK;
 }

@@ -30,8 +30,10 @@ inline constexpr size_t kMaxPasswordLength = 256;
 // argon2 fails (out of memory).
 std::string hash_password(std::string_view password, const PasswordParams& params);
 
-// False for a wrong password and for anything that is not an argon2id PHC
-// string. Takes as long as hashing with the stored parameters.
+// False for a wrong password, for anything that is not an argon2id (v=19)
+// PHC string, and for stored parameters beyond the configuration's ceilings
+// (m > 4 GiB, t > 100, p > 16), which are never run. Takes as long as
+// hashing with the stored parameters.
 bool verify_password(std::string_view encoded, std::string_view password);
 
 // True when the stored hash used weaker (or other) parameters than `params`:

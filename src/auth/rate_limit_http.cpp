@@ -1,6 +1,7 @@
 #include "auth/rate_limit_http.hpp"
 
 #include "auth/cookies.hpp"
+#include "auth/guard.hpp"
 #include "auth/tokens.hpp"
 
 #include <algorithm>
@@ -48,10 +49,8 @@ http::Response refusal(const RateDecision& decision, const http::Request& req) {
 // costs a database lookup, which the address limit must keep guarding.
 bool carries_session_token(const http::Request& req) {
   if (auto authz = req.headers.get("authorization")) {
-    std::string_view value = *authz;
-    if (value.size() > 7 && http::iequals(value.substr(0, 7), "bearer "))
-      return !value.substr(7).starts_with(kApiKeyPrefix);
-    return false;
+    auto token = bearer_value(*authz);
+    return token && !token->empty() && !token->starts_with(kApiKeyPrefix);
   }
   return find_cookie(req, kAccessCookie).has_value();
 }
@@ -65,12 +64,22 @@ asio::awaitable<http::Response> limit_by_ip(RateLimiter& limiter, std::shared_pt
   };
   if (rule->enabled() && carries_session_token(req)) {
     req.address_limit_deferred = true;
-    http::Response res = co_await run_next(req, next);
-    if (!req.address_limit_deferred) co_return res;  // the guard counted it
+    http::Response res;
+    std::exception_ptr failure;  // rethrown after counting: a 5xx is no way around the limit
+    try {
+      res = co_await run_next(req, next);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    if (!req.address_limit_deferred) {  // the guard counted it
+      if (failure) std::rethrow_exception(failure);
+      co_return res;
+    }
     // No guard took it (a bad token, a public route): count it now. Over the
     // limit, the client learns nothing but the refusal.
     const RateDecision decision = co_await check_address();
     if (!decision.allowed) co_return refusal(decision, req);
+    if (failure) std::rethrow_exception(failure);
     if (res.status != 429 && !res.headers.has("RateLimit-Limit")) apply_rate_headers(res, decision);
     co_return res;
   }

@@ -4,8 +4,8 @@
 // session or send the browser to the web app's login page with a reason.
 //
 // Covered: RS256 and ES256 clients, PKCE and nonce in the request, account
-// creation and linking (only on a verified email; a squatter's unverified
-// account loses its password), tampered and re-signed ID tokens (nonce,
+// creation and linking (only on a verified email from a provider trusted to
+// link, never a second subject; a squatter's unverified account is replaced), tampered and re-signed ID tokens (nonce,
 // audience, issuer, expiry, alg none, HS256 with the client secret), key
 // rotation (unknown kid refetches the JWKS, at most once a minute), state
 // bound to the browser and single-use, provider errors and outages.
@@ -67,8 +67,10 @@ class OidcFixture {
       c.auth.cookies.secure = false;  // the browser talks plain HTTP to 127.0.0.1
       c.auth.oidc.redirect_base = base();
       auth::OidcProviderConfig rs{.name = "loopback", .display_name = "Loopback", .issuer = provider.issuer(),
-                                  .client_id = "huntaze-rs", .client_secret = Secret(kSecret)};
+                                  .client_id = "huntaze-rs", .client_secret = Secret(kSecret),
+                                  .link_by_email = true};
       auth::OidcProviderConfig es = rs;
+      es.link_by_email = false;
       es.name = "loopback-es";
       es.client_id = "huntaze-es";
       es.token_auth = auth::TokenEndpointAuth::client_secret_post;
@@ -171,6 +173,18 @@ TEST_CASE("OIDC: a verified email links to the existing account, an unverified o
             .status == 200);
   CHECK(t.app->scalar("SELECT count(*) FROM auth.audit_log WHERE event = 'identity_linked'") == "1");
 
+  // Another subject of the same provider with that address (a recycled
+  // address) does not take the account over.
+  t.provider.set_login("sub-recycled", "linked@example.com", true);
+  Browser recycled_browser;
+  SignIn recycled{recycled_browser.navigate(t.base() + "/api/v1/auth/oidc/loopback/start")};
+  CHECK(recycled.landed() == kFailed + "account_exists");
+  // Nor does a provider not trusted to link by email (link_by_email off).
+  Browser es_browser;
+  SignIn untrusted{es_browser.navigate(t.base() + "/api/v1/auth/oidc/loopback-es/start")};
+  CHECK(untrusted.landed() == kFailed + "account_exists");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.identities") == "1");
+
   // Once linked, the identity signs in whatever the provider says of the email.
   t.provider.set_login("sub-verified", "linked@example.com", false);
   Browser other;
@@ -183,7 +197,7 @@ TEST_CASE("OIDC: a verified email links to the existing account, an unverified o
   CHECK(series(page, "loopback", "ok") == 2);
 }
 
-TEST_CASE("OIDC: an unverified account squatting the address loses its password and sessions", "[auth][oidc]") {
+TEST_CASE("OIDC: an unverified account squatting the address is replaced, not merged", "[auth][oidc]") {
   OidcFixture t;
   Reply r = t.app->call("POST", "/api/v1/auth/signup",
                         json::serialize(json::object{{"email", "victim@example.com"}, {"password", "squatter pass 1"}}));
@@ -193,12 +207,16 @@ TEST_CASE("OIDC: an unverified account squatting the address loses its password 
   t.provider.set_login("sub-victim", "victim@example.com", true);
   SignIn s = t.sign_in();
   REQUIRE_FALSE(s.access_token().empty());
-  CHECK(t.me(s.access_token()).at("id") == json::value(squatter));
-  CHECK(t.app->scalar("SELECT password_hash IS NULL FROM auth.users WHERE id = '" + squatter + "'") == "t");
+  json::value me = t.me(s.access_token());
+  CHECK(me.at("id") != json::value(squatter));
+  CHECK(me.at("workspaces").as_array().size() == 1);
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.users WHERE id = '" + squatter + "'") == "0");
+  // The squatter's workspace went with it: only the new one is left.
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.workspaces") == "1");
   CHECK(t.app->call("POST", "/api/v1/auth/login",
                     json::serialize(json::object{{"email", "victim@example.com"}, {"password", "squatter pass 1"}}))
             .status == 401);
-  CHECK(t.app->scalar("SELECT count(*) FROM auth.audit_log WHERE event = 'unverified_account_claimed'") == "1");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.audit_log WHERE event = 'unverified_account_replaced'") == "1");
 }
 
 TEST_CASE("OIDC: forged, tampered and misdirected ID tokens are refused", "[auth][oidc]") {

@@ -325,7 +325,7 @@ TEST_CASE("Return paths after an OpenID Connect sign-in stay on the web app", "[
   CHECK(safe_return_path("/") == "/");
   for (const std::string& bad : {std::string(""), std::string("https://evil.example"), std::string("//evil.example"),
                                  std::string("/\\evil.example"), std::string("/a b"), std::string("/a\r\nSet-Cookie: x"),
-                                 std::string("inbox"), "/" + std::string(600, 'a')})
+                                 std::string("inbox"), std::string("/\xFF"), "/" + std::string(600, 'a')})
     CHECK(safe_return_path(bad) == "/");
 }
 
@@ -364,6 +364,8 @@ TEST_CASE("The oidc section: the google preset, generic providers and their chec
   CHECK(c.providers[0].display_name == "Google");
   CHECK(c.providers[0].scopes == std::vector<std::string>{"openid", "email", "profile"});
   CHECK(c.providers[0].token_auth == TokenEndpointAuth::client_secret_basic);
+  CHECK(c.providers[0].link_by_email);  // google's verified addresses are its own accounts'
+  CHECK_FALSE(c.providers[1].link_by_email);
   CHECK(c.providers[1].issuer == "https://example.okta.com");
   CHECK(c.providers[1].token_auth == TokenEndpointAuth::client_secret_post);
   CHECK(c.providers[1].client_secret.reveal() == "o-secret");

@@ -65,3 +65,17 @@ TEST_CASE("passwords: every byte counts, NUL and beyond", "[passwords]") {
   CHECK(verify_password(hl, longest));
   CHECK_FALSE(verify_password(hl, longest.substr(1) + "q"));
 }
+
+TEST_CASE("passwords: stored parameters beyond the ceilings are never run", "[passwords]") {
+  // Genuine hashes of the password, with more passes or lanes than any
+  // configuration allows (cheap to make here; a huge m would be the attack).
+  const auto many_passes = hash_password("pw-0123456789", {.memory_kib = 8, .iterations = 101, .parallelism = 1});
+  CHECK_FALSE(verify_password(many_passes, "pw-0123456789"));
+  const auto many_lanes = hash_password("pw-0123456789", {.memory_kib = 17 * 8, .iterations = 1, .parallelism = 17});
+  CHECK_FALSE(verify_password(many_lanes, "pw-0123456789"));
+  const auto at_ceiling = hash_password("pw-0123456789", {.memory_kib = 16 * 8, .iterations = 100, .parallelism = 16});
+  CHECK(verify_password(at_ceiling, "pw-0123456789"));
+  CHECK_FALSE(verify_password("$argon2id$v=19$m=8388608,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+                              "pw-0123456789"));
+  CHECK_FALSE(verify_password("$argon2id$v=16$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA", "x"));
+}
