@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Authentication on the release build, measured with wrk on this machine:
 #   - authenticated GET /api/v1/me with a Bearer access token: the JWT check,
-#     the per-user and per-address rate-limit scripts and the deny-list check
-#     in Redis, and the user's row and memberships from PostgreSQL;
+#     one Redis script call (per-user and per-address rules and the session
+#     deny-list together), and the user's row and memberships from PostgreSQL;
 #   - logins per second (POST /api/v1/auth/login, dominated by argon2id on
 #     the compute pool), and the cost of one hash (bench_passwords).
 # Rate limits are raised so that the benchmark measures the work, not 429s
-# (the scripts still run on every request).
+# (the script still runs on every request).
 #
 #   bench/auth.sh                          defaults: 64 connections, 10 s, 1 wrk thread
 #   CONNECTIONS=128 DURATION=20 bench/auth.sh
