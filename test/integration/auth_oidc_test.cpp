@@ -239,7 +239,7 @@ TEST_CASE("OIDC: forged, tampered and misdirected ID tokens are refused", "[auth
   }
 }
 
-TEST_CASE("OIDC: a rotated key is fetched on its first use; unknown keys refetch at most once a minute",
+TEST_CASE("OIDC: a rotated key is fetched on its first use - unknown keys refetch at most once a minute",
           "[auth][oidc]") {
   OidcFixture t;
   t.provider.set_login("sub-keys", "keys@example.com", true);

@@ -200,7 +200,7 @@ TEST_CASE("ID tokens with alg none, HS256 or crit are refused before any key is 
   CHECK(error_of(check(make_token(ec_key(), good_claims(), mixed), keys)) == IdTokenError::unknown_key);
 }
 
-TEST_CASE("An ID token naming a key the set lacks is unknown_key; without kid the only key is used", "[auth][oidc]") {
+TEST_CASE("An ID token naming a key the set lacks is unknown_key - without kid the only key is used", "[auth][oidc]") {
   const KeySet keys = published({&rsa_key()});
   const TestKey other = TestKey::rsa("r2");
   CHECK(error_of(check(make_token(other, good_claims()), keys)) == IdTokenError::unknown_key);
