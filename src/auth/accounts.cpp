@@ -191,6 +191,7 @@ asio::awaitable<TokenPair> Accounts::log_in(std::string_view email_text, std::st
     event.details["session_id"] = tokens.session_id.str();
     co_await record_audit(tx, now, client, event);
   });
+  co_await sessions_.deny(tokens.capped_sessions);
   co_return tokens;
 }
 

@@ -119,7 +119,19 @@ asio::awaitable<OidcSignedIn> OidcLogin::finish(std::string_view name, std::stri
     const std::string id_token = co_await provider.exchange_code(std::string(code), flow->code_verifier,
                                                                  redirect_uri(name));
     const IdTokenClaims claims = co_await provider.verify(id_token, flow->nonce);
-    signed_in = co_await sign_in(provider, claims, std::move(flow->return_to), client);
+    // Two first sign-ins of one person at once (two tabs) race to create the
+    // same account or identity: the loser's insert hits a unique index, and
+    // its second attempt finds what the winner made.
+    for (int attempt = 1;; ++attempt) {
+      bool raced = false;
+      try {
+        signed_in = co_await sign_in(provider, claims, flow->return_to, client);
+      } catch (const db::DbError& e) {
+        if (!e.is_unique_violation() || attempt == 2) throw;
+        raced = true;
+      }
+      if (!raced) break;
+    }
   } catch (const OidcError& e) {
     outcome = e.reason();
     detail = e.what();
@@ -235,6 +247,7 @@ asio::awaitable<OidcSignedIn> OidcLogin::sign_in(const OidcProvider& provider, c
   if (refusal == "account_exists")
     throw OidcError(refusal, name + ": an account has this address and may not be linked from this provider");
   if (!refusal.empty()) throw OidcError(refusal, name + ": the provider did not vouch for an email address");
+  ended.insert(ended.end(), out.tokens.capped_sessions.begin(), out.tokens.capped_sessions.end());
   co_await sessions_.deny(std::move(ended));
   co_return out;
 }

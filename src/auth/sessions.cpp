@@ -64,11 +64,14 @@ asio::awaitable<TokenPair> Sessions::start(db::Executor& tx, Uuid user_id, std::
       "INSERT INTO auth.sessions (id, user_id, method, user_agent, ip, created_at, last_used_at, expires_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
       session_id, user_id, method, client.user_agent, client.ip, db::Timestamp(now), db::Timestamp(expires_at));
-  co_await tx.query(
+  auto capped = co_await tx.query(
       "UPDATE auth.sessions SET revoked_at = $2, revoked_reason = 'session_limit' WHERE id IN "
-      "(SELECT id FROM auth.sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC OFFSET $3)",
+      "(SELECT id FROM auth.sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC OFFSET $3) "
+      "RETURNING id",
       user_id, db::Timestamp(now), kMaxLiveSessions);
-  co_return co_await mint(tx, user_id, session_id, now, expires_at);
+  TokenPair pair = co_await mint(tx, user_id, session_id, now, expires_at);
+  for (const auto& row : capped) pair.capped_sessions.push_back(row.get<Uuid>(0));
+  co_return pair;
 }
 
 asio::awaitable<TokenPair> Sessions::refresh(std::string_view refresh_token, const ClientInfo& client) {

@@ -39,6 +39,9 @@ struct TokenPair {
   SysTime access_expires_at;
   std::string refresh_token;
   SysTime refresh_expires_at;
+  // Sessions start() ended to stay within kMaxLiveSessions: deny() them once
+  // the caller's transaction committed.
+  std::vector<Uuid> capped_sessions;
 };
 
 inline constexpr int64_t kMaxLiveSessions = 100;
@@ -50,7 +53,7 @@ class Sessions {
 
   // Inside the caller's transaction (the login that justifies it). A user
   // keeps at most kMaxLiveSessions: the oldest beyond that are ended (their
-  // refresh tokens stop working; their access tokens expire on their own).
+  // ids in capped_sessions, for the caller to deny() after commit).
   boost::asio::awaitable<TokenPair> start(db::Executor& tx, Uuid user_id, std::string method,
                                           const ClientInfo& client);
 

@@ -273,7 +273,7 @@ TEST_CASE("revocation holds while Redis is down and live sessions keep working",
   CHECK(metric_sum(t.call("GET", "/metrics").raw, "huntaze_auth_revocation_db_checks_total") >= 2);
 }
 
-TEST_CASE("a user keeps at most 100 live sessions, the oldest end first", "[auth][accounts]") {
+TEST_CASE("a user keeps at most 100 live sessions, the oldest end first and at once", "[auth][accounts]") {
   AuthApp t;
   auto first = t.sign_up_and_log_in("many@example.com");
   std::string newest;
@@ -282,6 +282,10 @@ TEST_CASE("a user keeps at most 100 live sessions, the oldest end first", "[auth
   CHECK(t.scalar("SELECT revoked_reason FROM auth.sessions ORDER BY created_at LIMIT 1") == "session_limit");
   CHECK(t.call("POST", "/api/v1/auth/refresh", json::serialize(json::object{{"refresh_token", first.refresh}}))
             .status == 401);
+  // Its access token stops at once too (the deny-list), not at its expiry.
+  Reply ended = t.as(first.access, "GET", "/api/v1/me");
+  CHECK(ended.status == 401);
+  CHECK(ended.code() == "invalid_token");
   CHECK(t.call("POST", "/api/v1/auth/refresh", json::serialize(json::object{{"refresh_token", newest}})).status ==
         200);
 }

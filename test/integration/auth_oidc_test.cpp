@@ -9,8 +9,11 @@
 // audience, issuer, expiry, alg none, HS256 with the client secret), key
 // rotation (unknown kid refetches the JWKS, at most once a minute), state
 // bound to the browser and single-use, provider errors and outages.
+#include <libpq-fe.h>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "auth_fixture.hpp"
 #include "support/browser.hpp"
@@ -217,6 +220,51 @@ TEST_CASE("OIDC: an unverified account squatting the address is replaced, not me
                     json::serialize(json::object{{"email", "victim@example.com"}, {"password", "squatter pass 1"}}))
             .status == 401);
   CHECK(t.app->scalar("SELECT count(*) FROM auth.audit_log WHERE event = 'unverified_account_replaced'") == "1");
+}
+
+TEST_CASE("OIDC: a first sign-in that races another account creation retries and links", "[auth][oidc]") {
+  OidcFixture t;
+  // Another transaction creates the account with this address and holds it
+  // uncommitted: the sign-in does not see it, tries to create its own, and
+  // waits on the unique index until the other commits.
+  const std::string id = "019ab000-0000-7000-8000-0000000000aa";
+  std::unique_ptr<PGconn, void (*)(PGconn*)> other(PQconnectdb(t.app->url.c_str()), PQfinish);
+  REQUIRE(PQstatus(other.get()) == CONNECTION_OK);
+  auto exec = [&](const std::string& sql) {
+    PGresult* r = PQexec(other.get(), sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+  };
+  REQUIRE(exec("BEGIN"));
+  REQUIRE(exec("INSERT INTO auth.users (id, email, email_normalized, created_at, email_verified_at) VALUES ('" + id +
+               "', 'race@example.com', 'race@example.com', now(), now())"));
+
+  t.provider.set_login("sub-race", "race@example.com", true);
+  std::optional<SignIn> result;
+  std::string failure;
+  std::thread signer([&] {
+    try {
+      result = t.sign_in();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  });
+  const bool blocked = eventually(
+      [&] {
+        return t.app->scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                             "AND wait_event_type = 'Lock'") != "0";
+      },
+      20s);
+  const bool committed = exec("COMMIT");
+  signer.join();
+  REQUIRE(blocked);
+  REQUIRE(committed);
+  REQUIRE(failure.empty());
+  REQUIRE(result);
+  REQUIRE_FALSE(result->access_token().empty());
+  CHECK(t.me(result->access_token()).at("id") == json::value(id));
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.users") == "1");
 }
 
 TEST_CASE("OIDC: forged, tampered and misdirected ID tokens are refused", "[auth][oidc]") {
