@@ -4,48 +4,13 @@
 #include <set>
 #include <stdexcept>
 
+#include "auth/jws.hpp"
 #include "huntaze/core/crypto.hpp"
 #include "huntaze/core/strings.hpp"
 
 namespace huntaze::auth {
 
 namespace json = boost::json;
-using std::chrono::seconds;
-
-namespace {
-
-// 9999-12-31T23:59:59Z: the latest time a token may carry.
-constexpr int64_t kMaxEpochSeconds = 253402300799;
-
-int64_t epoch_seconds(SysTime t) { return std::chrono::floor<seconds>(t).time_since_epoch().count(); }
-
-SysTime from_epoch_seconds(int64_t s) { return SysTime(std::chrono::duration_cast<std::chrono::microseconds>(seconds(s))); }
-
-// A JSON object from a base64url segment, or nothing.
-std::optional<json::object> decode_object(std::string_view segment) {
-  auto bytes = crypto::base64url_decode(segment);
-  if (!bytes) return std::nullopt;
-  boost::system::error_code ec;
-  json::value v = json::parse(*bytes, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  return std::move(v.as_object());
-}
-
-const json::string* string_field(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v ? v->if_string() : nullptr;
-}
-
-// Seconds since the epoch, within what SysTime holds.
-std::optional<int64_t> seconds_field(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (!v || !v->is_int64()) return std::nullopt;
-  const int64_t s = v->as_int64();
-  if (s < 0 || s > kMaxEpochSeconds) return std::nullopt;
-  return s;
-}
-
-}  // namespace
 
 std::string_view to_string(JwtError error) noexcept {
   switch (error) {
@@ -107,53 +72,43 @@ std::string JwtCodec::sign(const AccessClaims& c) const {
 
 std::variant<AccessClaims, JwtError> JwtCodec::verify(std::string_view token, SysTime now) const {
   if (token.empty() || token.size() > kMaxTokenBytes) return JwtError::malformed;
-  const size_t first = token.find('.');
-  if (first == std::string_view::npos) return JwtError::malformed;
-  const size_t second = token.find('.', first + 1);
-  if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos)
-    return JwtError::malformed;
-  const std::string_view header_part = token.substr(0, first);
-  const std::string_view payload_part = token.substr(first + 1, second - first - 1);
-  const std::string_view signature_part = token.substr(second + 1);
+  const auto parts = split_jws(token);
+  if (!parts) return JwtError::malformed;
 
-  auto header = decode_object(header_part);
+  auto header = decode_json_object(parts->header);
   if (!header) return JwtError::malformed;
-  const auto* alg = string_field(*header, "alg");
+  const auto* alg = string_claim(*header, "alg");
   if (!alg || *alg != "HS256" || header->contains("crit")) return JwtError::unsupported_alg;
   if (const auto* typ = header->if_contains("typ"); typ && !(typ->is_string() && typ->as_string() == "JWT"))
     return JwtError::malformed;
-  const auto* kid = string_field(*header, "kid");
+  const auto* kid = string_claim(*header, "kid");
   if (!kid) return JwtError::unknown_key;
   const JwtKey* key = nullptr;
   for (const auto& k : config_.keys)
     if (k.kid == *kid) key = &k;
   if (!key) return JwtError::unknown_key;
 
-  const auto signature = crypto::base64url_decode(signature_part);
+  const auto signature = crypto::base64url_decode(parts->signature);
   if (!signature) return JwtError::malformed;
-  const std::string expected = crypto::hmac_sha256(key->secret.reveal(), token.substr(0, second));
+  const std::string expected = crypto::hmac_sha256(key->secret.reveal(), parts->signing_input);
   if (!crypto::constant_time_equal(*signature, expected)) return JwtError::bad_signature;
 
-  auto payload = decode_object(payload_part);
+  auto payload = decode_json_object(parts->payload);
   if (!payload) return JwtError::malformed;
-  const auto* iss = string_field(*payload, "iss");
+  const auto* iss = string_claim(*payload, "iss");
   if (!iss || *iss != config_.issuer) return JwtError::wrong_issuer;
   const auto* aud = payload->if_contains("aud");
-  bool audience_ok = false;
-  if (aud && aud->is_string()) audience_ok = aud->as_string() == config_.audience;
-  if (aud && aud->is_array())
-    for (const auto& a : aud->as_array()) audience_ok = audience_ok || (a.is_string() && a.as_string() == config_.audience);
-  if (!audience_ok) return JwtError::wrong_audience;
+  if (!aud || !audience_contains(*aud, config_.audience)) return JwtError::wrong_audience;
 
-  const auto* sub = string_field(*payload, "sub");
-  const auto* sid = string_field(*payload, "sid");
-  const auto* jti = string_field(*payload, "jti");
-  const auto iat = seconds_field(*payload, "iat");
-  const auto exp = seconds_field(*payload, "exp");
+  const auto* sub = string_claim(*payload, "sub");
+  const auto* sid = string_claim(*payload, "sid");
+  const auto* jti = string_claim(*payload, "jti");
+  const auto iat = epoch_claim(*payload, "iat", false);
+  const auto exp = epoch_claim(*payload, "exp", false);
   if (!sub || sub->empty() || !sid || !jti || !iat || !exp) return JwtError::missing_claim;
   std::optional<int64_t> nbf;
   if (payload->contains("nbf")) {
-    nbf = seconds_field(*payload, "nbf");
+    nbf = epoch_claim(*payload, "nbf", false);
     if (!nbf) return JwtError::missing_claim;
   }
 

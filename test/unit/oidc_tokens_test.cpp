@@ -245,6 +245,11 @@ TEST_CASE("ID token claims: issuer, audience, azp, expiry, iat, nonce and sub ar
   CHECK(error_of(with("sub", nullptr)) == IdTokenError::missing_claim);
   CHECK(error_of(with("sub", "")) == IdTokenError::missing_claim);
   CHECK(error_of(with("sub", json::string(std::string(256, 's')))) == IdTokenError::missing_claim);
+  // A sub PostgreSQL could not store (NUL) is no subject.
+  CHECK(error_of(with("sub", json::string(std::string("ab\0cd", 5)))) == IdTokenError::missing_claim);
+  // RFC 7519 NumericDates may be fractional: floored.
+  CHECK(std::holds_alternative<IdTokenClaims>(with("exp", static_cast<double>(kNowSeconds) + 600.75)));
+  CHECK(error_of(with("exp", -1)) == IdTokenError::missing_claim);
   CHECK(error_of(with("exp", "tomorrow")) == IdTokenError::missing_claim);
   CHECK(error_of(with("aud", nullptr)) == IdTokenError::missing_claim);
 
@@ -254,6 +259,15 @@ TEST_CASE("ID token claims: issuer, audience, azp, expiry, iat, nonce and sub ar
   json::object empty_nonce = good_claims();
   empty_nonce["nonce"] = "";
   CHECK(error_of(check(make_token(rsa_key(), empty_nonce), keys, no_nonce)) == IdTokenError::wrong_nonce);
+}
+
+TEST_CASE("A provider's name claim is cut to 200 bytes of clean UTF-8", "[auth][oidc]") {
+  const KeySet keys = published({&rsa_key()});
+  json::object c = good_claims();
+  c["name"] = json::string(std::string("Ada\0", 4) + std::string(300, 'x'));
+  const auto claims = std::get<IdTokenClaims>(check(make_token(rsa_key(), c), keys));
+  CHECK(claims.name.size() == 200);
+  CHECK(claims.name.starts_with("Ada?x"));
 }
 
 TEST_CASE("email_verified counts only when the provider says true", "[auth][oidc]") {
