@@ -297,6 +297,70 @@ TEST_CASE("auth rate limit: the per-address middleware answers 429 with RateLimi
   server.stop();
 }
 
+TEST_CASE("auth rate limit: with a session token the address is counted by the guard or after the handler",
+          "[auth][rate_limit]") {
+  test::RedisFixture f;
+  SystemClock clock;
+  RateLimiter limiter(*f.redis, clock, f.registry, fresh_prefix());
+  test::TestServer server;
+  std::atomic<int> failing_calls{0};
+  std::atomic<int> observed_calls{0};
+  std::atomic<bool> observed_deferred{true};
+
+  // What the guard does when it counts the address in its own call.
+  http::Next taken = [](http::Request& req) -> asio::awaitable<http::Response> {
+    req.address_limit_deferred = false;
+    co_return http::Response::no_content();
+  };
+  http::Next failing = [&failing_calls](http::Request&) -> asio::awaitable<http::Response> {
+    failing_calls.fetch_add(1);
+    throw ApiError(500, "internal", "boom");
+    co_return http::Response::no_content();
+  };
+  http::Next observe = [&](http::Request& req) -> asio::awaitable<http::Response> {
+    observed_calls.fetch_add(1);
+    observed_deferred = req.address_limit_deferred;
+    co_return http::Response::no_content();
+  };
+  http::Middleware limit = ip_rate_limit(limiter, RateRule{"ip_deferred", 2, 1h});
+  server.router.get("/taken", [limit, taken](http::Request& r) { return limit(r, taken); });
+  server.router.get("/failing", [limit, failing](http::Request& r) { return limit(r, failing); });
+  server.router.get("/observe", [limit, observe](http::Request& r) { return limit(r, observe); });
+  server.start();
+  const std::string session = "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig\r\n";
+
+  // The guard took it: the middleware counts nothing.
+  CHECK(test::http_get(server.port(), "/taken", session).status == 204);
+  CHECK(decisions(f.registry, "ip_deferred", "allowed", "redis") == 0);
+  // Nobody took it and the handler failed: counted all the same.
+  CHECK(test::http_get(server.port(), "/failing", session).status == 500);
+  CHECK(test::http_get(server.port(), "/failing", session).status == 500);
+  CHECK(decisions(f.registry, "ip_deferred", "allowed", "redis") == 2);
+  auto refused = test::http_get(server.port(), "/failing", session);
+  CHECK(refused.status == 429);  // the handler ran, its answer is replaced
+  CHECK(failing_calls.load() == 3);
+  CHECK(decisions(f.registry, "ip_deferred", "limited", "redis") == 1);
+
+  // An API key, however the header is spaced, is checked before the handler:
+  // refused here without running it.
+  CHECK(test::http_get(server.port(), "/observe", "Authorization: Bearer \t hzk_0123\r\n").status == 429);
+  CHECK(observed_calls.load() == 0);
+  server.stop();
+
+  // And below the limit such a request reaches the handler undeferred.
+  RateLimiter fresh(*f.redis, clock, f.registry, fresh_prefix());
+  test::TestServer second;
+  http::Middleware loose = ip_rate_limit(fresh, RateRule{"ip_loose2", 10, 1h});
+  second.router.get("/observe", [loose, observe](http::Request& r) { return loose(r, observe); });
+  second.start();
+  CHECK(test::http_get(second.port(), "/observe", "Authorization: Bearer  hzk_0123\r\n").status == 204);
+  CHECK(observed_calls.load() == 1);
+  CHECK_FALSE(observed_deferred.load());
+  CHECK(test::http_get(second.port(), "/observe", session).status == 204);
+  CHECK(observed_deferred.load());
+  second.stop();
+}
+
 TEST_CASE("auth rate limit: a deny key refuses in the same call without charging the rules", "[auth][rate_limit]") {
   test::RedisFixture f;
   SystemClock clock;

@@ -4,6 +4,7 @@
 
 #include "app/app_config.hpp"
 #include "auth/cookies.hpp"
+#include "auth/guard.hpp"
 #include "auth/json_body.hpp"
 #include "auth/tokens.hpp"
 
@@ -80,4 +81,14 @@ TEST_CASE("cookie origins default to the web app's origin", "[auth][unit]") {
         std::vector<std::string>{"https://a.example"});
   CHECK_THROWS_AS(parse("auth:\n  public_url: https:///path\n"), config::ConfigError);
   CHECK_THROWS_AS(parse("auth:\n  public_url: \"https://a b\"\n"), config::ConfigError);
+}
+
+TEST_CASE("Bearer values are read alike by the guard and the address limit", "[auth][unit]") {
+  CHECK(auth::bearer_value("Bearer abc") == "abc");
+  CHECK(auth::bearer_value("bearer abc") == "abc");
+  CHECK(auth::bearer_value("Bearer  \thzk_x \t") == "hzk_x");
+  CHECK(auth::bearer_value("Bearer ") == "");
+  CHECK_FALSE(auth::bearer_value("Basic abc").has_value());
+  CHECK_FALSE(auth::bearer_value("Bearer").has_value());
+  CHECK_FALSE(auth::bearer_value("Bearerabc").has_value());
 }
