@@ -16,6 +16,9 @@ namespace {
 
 constexpr size_t kMaxProviderAnswer = 256 * 1024;
 constexpr auto kMinForcedRefresh = 1min;
+// After a failed fetch, sign-ins fail at once for this long instead of each
+// asking a provider that is down (or being hammered) again.
+constexpr auto kFailureBackoff = 5s;
 
 std::string string_member(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
@@ -45,14 +48,25 @@ OidcProvider::OidcProvider(http::HttpClient& client, const Clock& clock, OidcPro
     : client_(client), clock_(clock), config_(std::move(config)), oidc_(oidc) {}
 
 asio::awaitable<std::string> OidcProvider::fetch(const std::string& url) {
+  {
+    std::lock_guard lock(mutex_);
+    if (failed_at_ && clock_.now() - *failed_at_ < kFailureBackoff)
+      throw OidcError("provider_unavailable", config_.name + ": failed moments ago; not asking again yet");
+  }
   http::ClientResponse res;
+  std::string failure;
   try {
     res = co_await client_.send(bounded_request("GET", url));
+    if (res.status != 200) failure = "GET " + url + " answered " + std::to_string(res.status);
   } catch (const http::HttpClientError& e) {
-    throw OidcError("provider_unavailable", "GET " + url + ": " + e.what());
+    failure = "GET " + url + ": " + e.what();
   }
-  if (res.status != 200)
-    throw OidcError("provider_unavailable", "GET " + url + " answered " + std::to_string(res.status));
+  std::lock_guard lock(mutex_);
+  if (!failure.empty()) {
+    failed_at_ = clock_.now();
+    throw OidcError("provider_unavailable", failure);
+  }
+  failed_at_.reset();
   co_return std::move(res.body);
 }
 
@@ -83,6 +97,8 @@ asio::awaitable<ProviderMetadata> OidcProvider::metadata() {
     if (!s256) throw OidcError("provider_unavailable", config_.name + ": the provider does not offer PKCE S256");
   }
   std::lock_guard lock(mutex_);
+  // A slower fetch that began earlier must not replace a newer answer.
+  if (metadata_ && metadata_fetched_ > now) co_return *metadata_;
   metadata_ = m;
   metadata_fetched_ = now;
   co_return m;
@@ -163,6 +179,7 @@ asio::awaitable<std::shared_ptr<const KeySet>> OidcProvider::keys(bool refresh_n
     throw OidcError("provider_unavailable", config_.name + ": jwks: " + e.what());
   }
   std::lock_guard lock(mutex_);
+  if (keys_ && keys_fetched_ > now) co_return keys_;  // a newer set arrived meanwhile
   keys_ = set;
   keys_fetched_ = now;
   co_return set;

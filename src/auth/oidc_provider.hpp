@@ -7,6 +7,8 @@
 // signed with a key id the cached set lacks refetches the set at once (the
 // provider rotated its keys), but at most once a minute, so a stream of
 // forged key ids cannot turn into a stream of requests to the provider.
+// After a fetch fails, none is tried for 5 s: sign-ins meanwhile fail at once
+// with provider_unavailable rather than each waiting on a provider that is down.
 //
 // Every call to the provider is bounded: 5 s to connect, 10 s in all, 256 KiB
 // of answer. The issuer in the discovery document must be the configured one
@@ -89,6 +91,7 @@ class OidcProvider {
   std::shared_ptr<const KeySet> keys_;
   SysTime keys_fetched_{};
   SysTime last_forced_refresh_{};
+  std::optional<SysTime> failed_at_;  // the last failed fetch, until one succeeds
 };
 
 // PKCE (RFC 7636): base64url(SHA-256(verifier)).

@@ -377,6 +377,23 @@ TEST_CASE("OIDC: provider failures end at the login page, unknown providers are 
   CHECK(offsite.landed() == "https://app.huntaze.test/");
 }
 
+TEST_CASE("OIDC: after a failed fetch the provider is left alone for a few seconds", "[auth][oidc]") {
+  OidcFixture t;
+  t.provider.set_metadata_status(500);
+  const std::string start = "/api/v1/auth/oidc/loopback/start";
+  Reply down = t.app->call("GET", start);
+  CHECK(down.status == 503);
+  CHECK(down.code() == "provider_unavailable");
+  CHECK(t.provider.served("discovery") == 1);
+  // Within the back-off nothing is asked: the answer is at once the same.
+  CHECK(t.app->call("GET", start).status == 503);
+  CHECK(t.provider.served("discovery") == 1);
+
+  t.provider.set_metadata_status(0);
+  CHECK(eventually([&] { return t.app->call("GET", start).status == 303; }, 20s));
+  CHECK(t.provider.served("discovery") == 2);
+}
+
 TEST_CASE("OIDC: a provider that cannot be reached answers 503 at the start", "[auth][oidc]") {
   const int dead_port = free_port();
   AuthApp app([&](app::AppConfig& c) {

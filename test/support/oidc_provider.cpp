@@ -39,6 +39,10 @@ void OidcTestProvider::set_fault(const std::string& mode) { put("/test/fault", j
 
 void OidcTestProvider::set_token_status(int status) { put("/test/token_status", json::object{{"status", status}}); }
 
+void OidcTestProvider::set_metadata_status(int status) {
+  put("/test/metadata_status", json::object{{"status", status}});
+}
+
 void OidcTestProvider::rotate_keys() { put("/test/rotate", json::object{}); }
 
 int64_t OidcTestProvider::served(const std::string& endpoint) {

@@ -32,7 +32,8 @@ class OidcTestProvider {
   // none, tamper, nonce, audience, expired, issuer, new_kid, unknown_kid,
   // alg_none, hs256, unverified_email
   void set_fault(const std::string& mode);
-  void set_token_status(int status);  // 0: normal answers
+  void set_token_status(int status);     // 0: normal answers
+  void set_metadata_status(int status);  // discovery and JWKS; 0: normal answers
   void rotate_keys();                 // publish k3 from now on
   // Requests served: "discovery", "jwks", "token".
   int64_t served(const std::string& endpoint);

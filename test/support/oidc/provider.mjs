@@ -73,6 +73,7 @@ const state = {
   rotated: false,
   tokenStatus: 0, // 0: the token endpoint works; otherwise the status it answers with
   tokenError: undefined, // the "error" it answers with (default by status)
+  metadataStatus: 0, // 0: discovery and jwks work; otherwise the status both answer with
   stats: { discovery: 0, jwks: 0, token: 0 },
 };
 
@@ -320,7 +321,7 @@ async function control(provider, ctx) {
     return;
   }
   if (ctx.method !== 'PUT') {
-    fail(ctx, ctx.path.match(/^\/test\/(clients|login|fault|token_status)$/) ? 405 : 404, `no ${route}`);
+    fail(ctx, ctx.path.match(/^\/test\/(clients|login|fault|token_status|metadata_status)$/) ? 405 : 404, `no ${route}`);
     return;
   }
 
@@ -382,6 +383,13 @@ async function control(provider, ctx) {
       }
       state.tokenStatus = body.status;
       state.tokenError = body.error;
+      break;
+    case '/test/metadata_status':
+      if (!Number.isInteger(body?.status) || (body.status !== 0 && (body.status < 400 || body.status > 599))) {
+        fail(ctx, 400, 'status must be 0 or an HTTP error status (400-599)');
+        return;
+      }
+      state.metadataStatus = body.status;
       break;
     default:
       fail(ctx, 404, `no ${route}`);
@@ -483,6 +491,12 @@ provider.use(async (ctx, next) => {
       error: state.tokenError ?? (state.tokenStatus >= 500 ? 'server_error' : 'invalid_request'),
       error_description: 'injected by PUT /test/token_status',
     };
+    return;
+  }
+
+  if ((counted === 'discovery' || counted === 'jwks') && state.metadataStatus !== 0) {
+    ctx.status = state.metadataStatus;
+    ctx.body = { error: 'server_error', error_description: 'injected by PUT /test/metadata_status' };
     return;
   }
 
