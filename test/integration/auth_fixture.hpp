@@ -10,6 +10,7 @@
 
 #include "app/app.hpp"
 #include "huntaze/auth/access.hpp"
+#include "support/app_config.hpp"
 #include "support/harness.hpp"
 #include "support/http_client.hpp"
 #include "support/smtp_server.hpp"
@@ -53,17 +54,8 @@ inline double metric_sum(const std::string& page, const std::string& name) {
 }
 
 inline app::AppConfig app_config(const std::string& db_url, const redis::RedisConfig& redis, const SmtpServer& smtp) {
-  app::AppConfig c;
-  c.server.host = "127.0.0.1";
-  c.server.port = 0;
-  c.server.io_threads = 2;
-  c.server.access_log = false;
-  c.server.shutdown_grace = 2s;
-  c.database.url = Secret(db_url);
-  c.database.pool_min = 1;
+  app::AppConfig c = app_config_for(db_url, redis);
   c.database.pool_max = 8;
-  c.redis = redis;
-  c.log.level = log::Level::warn;
   c.compute.threads = 2;
   c.jobs.poll_interval = 50ms;
   c.jobs.admin_api = true;

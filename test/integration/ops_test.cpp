@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "app/app.hpp"
+#include "support/app_config.hpp"
 #include "support/harness.hpp"
 #include "support/http_client.hpp"
 
@@ -15,19 +16,8 @@ using namespace std::chrono_literals;
 namespace {
 
 app::AppConfig config_for(const std::string& db_url, const redis::RedisConfig& redis) {
-  app::AppConfig c;
-  c.server.host = "127.0.0.1";
-  c.server.port = 0;
-  c.server.io_threads = 2;
-  c.server.access_log = false;
-  c.server.shutdown_grace = 2s;
-  c.database.url = Secret(db_url);
-  c.database.pool_min = 1;
-  c.database.pool_max = 4;
-  c.redis = redis;
-  c.log.level = log::Level::warn;
+  app::AppConfig c = test::app_config_for(db_url, redis);
   c.metrics.readiness_timeout = 500ms;
-  c.compute.threads = 1;
   return c;
 }
 
