@@ -22,33 +22,10 @@ login_connections=${LOGIN_CONNECTIONS:-8}
 "$HUNTAZE_ROOT/scripts/bootstrap"
 build release
 
-tmp=$(mktemp -d /tmp/huntaze-bench.XXXXXX)
-chmod 755 "$tmp"
-server=""
-cleanup() {
-  [ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
-  pg_stop "$tmp/pg"
-  redis_stop "$tmp/redis"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-pg_port=$(free_port); pg_start "$tmp/pg" "$pg_port" test
-redis_port=$(free_port); redis_start "$tmp/redis" "$redis_port" test
-pg_createdb "$pg_port" huntaze
-
-port=$(free_port)
-HUNTAZE_DATABASE_URL="$(pg_url "$pg_port" huntaze)" HUNTAZE_REDIS_PORT="$redis_port" \
-HUNTAZE_SERVER_PORT="$port" HUNTAZE_SERVER_ACCESS_LOG=false HUNTAZE_LOG_LEVEL=warn \
-HUNTAZE_AUTH_RATE_LIMITS_USER_LIMIT=1000000 HUNTAZE_AUTH_RATE_LIMITS_IP_LIMIT=${IP_LIMIT:-1000000} \
-HUNTAZE_AUTH_RATE_LIMITS_LOGIN_ACCOUNT_LIMIT=1000000 HUNTAZE_AUTH_RATE_LIMITS_LOGIN_IP_LIMIT=1000000 \
-  build/release/huntaze serve --config config/dev.yaml >"$tmp/server.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do
-  build/release/huntaze healthcheck --url "http://127.0.0.1:$port/healthz" 2>/dev/null && break
-  sleep 0.1
-done
-build/release/huntaze healthcheck --url "http://127.0.0.1:$port/healthz" || { cat "$tmp/server.log" >&2; die "server did not start"; }
+source "$HUNTAZE_ROOT/bench/lib.sh"
+bench_services_up
+start_server HUNTAZE_AUTH_RATE_LIMITS_USER_LIMIT=1000000 HUNTAZE_AUTH_RATE_LIMITS_IP_LIMIT="${IP_LIMIT:-1000000}" \
+  HUNTAZE_AUTH_RATE_LIMITS_LOGIN_ACCOUNT_LIMIT=1000000 HUNTAZE_AUTH_RATE_LIMITS_LOGIN_IP_LIMIT=1000000
 
 base="http://127.0.0.1:$port"
 credentials='{"email":"bench@example.com","password":"correct horse battery"}'
@@ -58,31 +35,15 @@ token=$(curl -sf -X POST -H 'Content-Type: application/json' -d "$credentials" "
 [ -n "$token" ] || die "login failed (config/dev.yaml does not require a verified email)"
 curl -sf -H "Authorization: Bearer $token" "$base/api/v1/me" >/dev/null || die "GET /api/v1/me failed"
 
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0
-    if (v ~ /us$/) n = n / 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n = n * 1000
-    printf "%.3f", n }'
-}
-
-results=()
 # measure <name> <connections> <url> [wrk args...]
 measure() {
-  local name=$1 conns=$2 url=$3
-  shift 3
-  local out="$tmp/wrk-$name.txt"
-  wrk -t"$wrk_threads" -c"$conns" -d"${duration}s" --latency "$@" "$url" >"$out"
-  cat "$out"
-  local rps p50 p99 errors
-  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
-  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
-  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
-  errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' "$out")
-  if [ -n "$errors" ]; then
-    log "$errors non-2xx responses for $name: the figures are not valid"
+  local name=$1
+  shift
+  wrk_measure "auth_$name" "$@"
+  if [ -n "$wrk_errors" ]; then
+    log "$wrk_errors non-2xx responses for $name: the figures are not valid"
     exit 1
   fi
-  results+=("BENCH auth_${name}_rps $rps req/s" "BENCH auth_${name}_p50 $p50 ms" "BENCH auth_${name}_p99 $p99 ms")
 }
 
 log "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; wrk -t$wrk_threads -c$connections -d${duration}s"
