@@ -109,7 +109,9 @@ struct App::Impl {
   http::Handler pipeline_for(const http::Router& r, bool access_log, bool public_listener) {
     std::vector<http::Middleware> chain{http::request_id(), http::observe(metrics, {.access_log = access_log}),
                                         http::security_headers(), http::cors(config.server.cors), http::errors()};
-    if (public_listener) chain.push_back(auth->ip_limit());
+    // /healthz (no I/O) stays out of it: a liveness probe must not wait on
+    // Redis, and the limit would cost it a round trip per probe.
+    if (public_listener) chain.push_back(auth->ip_limit({"/healthz"}));
     return http::build_pipeline(std::move(chain), r);
   }
 

@@ -68,6 +68,8 @@ void AuthModule::register_jobs(jobs::JobRegistry& registry) {
       jobs::KindOptions{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 10}});
 }
 
-http::Middleware AuthModule::ip_limit() { return ip_rate_limit(*limiter_, config_.rate_limits.ip); }
+http::Middleware AuthModule::ip_limit(std::vector<std::string> exempt_paths) {
+  return ip_rate_limit(*limiter_, config_.rate_limits.ip, std::move(exempt_paths));
+}
 
 }  // namespace huntaze::auth

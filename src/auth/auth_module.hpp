@@ -43,8 +43,9 @@ class AuthModule {
   void register_routes(http::Router& router);
   // auth.prune (scheduled by the composition root) and auth.password_reset_mail.
   void register_jobs(jobs::JobRegistry& registry);
-  // The per-address limit (auth.rate_limits.ip) for every request.
-  http::Middleware ip_limit();
+  // The per-address limit (auth.rate_limits.ip) for every request but those
+  // for `exempt_paths` (see ip_rate_limit).
+  http::Middleware ip_limit(std::vector<std::string> exempt_paths = {});
   Guard& guard() noexcept { return *guard_; }
   const AuthConfig& config() const noexcept { return config_; }
 

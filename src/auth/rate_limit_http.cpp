@@ -120,11 +120,13 @@ std::string ip_subject(std::string_view address) {
   return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
-http::Middleware ip_rate_limit(RateLimiter& limiter, RateRule rule) {
+http::Middleware ip_rate_limit(RateLimiter& limiter, RateRule rule, std::vector<std::string> exempt_paths) {
   auto shared = std::make_shared<const RateRule>(std::move(rule));
   // Not a coroutine itself: the coroutine gets its own copies of what it
   // needs, so nothing depends on this closure's lifetime.
-  return [&limiter, shared](http::Request& req, const http::Next& next) {
+  return [&limiter, shared, exempt = std::move(exempt_paths)](http::Request& req,
+                                                              const http::Next& next) -> asio::awaitable<http::Response> {
+    if (std::find(exempt.begin(), exempt.end(), req.path) != exempt.end()) return next(req);
     return limit_by_ip(limiter, shared, req, next);
   };
 }

@@ -6,6 +6,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include <string>
 #include <string_view>
 
 #include "auth/rate_limiter.hpp"
@@ -52,8 +55,11 @@ std::string ip_subject(std::string_view address);
 // brings its own headers). An ApiError below 500 from the rest of the chain
 // is turned into its response here so that it can carry headers; anything
 // else propagates to errors().
+// Requests for one of `exempt_paths` (exact paths) pass unlimited and
+// uncounted: meant for a liveness probe that does no I/O and must not wait
+// on Redis.
 // `limiter` must outlive the middleware. Place it after request_id() (the
 // 429 body carries the request id).
-http::Middleware ip_rate_limit(RateLimiter& limiter, RateRule rule);
+http::Middleware ip_rate_limit(RateLimiter& limiter, RateRule rule, std::vector<std::string> exempt_paths = {});
 
 }  // namespace huntaze::auth

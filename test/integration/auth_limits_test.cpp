@@ -99,3 +99,17 @@ TEST_CASE("the per-address limit rides in the guard's script call and still coun
   CHECK(bad.header("ratelimit-limit") == "12");
   CHECK(t.call("GET", "/api/v1/auth/oidc/providers").status == 429);
 }
+
+TEST_CASE("the per-address limit leaves /healthz alone and counts everything else", "[auth][rate_limit]") {
+  test::RedisProcess redis;
+  AuthApp t([](app::AppConfig& c) { c.auth.rate_limits.ip = {"ip", 2, std::chrono::hours(1)}; }, redis.config());
+  for (int i = 0; i < 5; ++i) {
+    Reply live = t.call("GET", "/healthz");
+    CHECK(live.status == 200);
+    CHECK(live.header("ratelimit-limit").empty());
+  }
+  CHECK(t.call("GET", "/readyz").status == 200);
+  CHECK(t.call("GET", "/api/v1/auth/oidc/providers").status == 200);
+  CHECK(t.call("GET", "/readyz").status == 429);
+  CHECK(t.call("GET", "/healthz").status == 200);
+}
