@@ -1,11 +1,8 @@
 // Monthly partitions of ai.usage (sql/0004_ai_usage.sql): created ahead of
 // time, dropped past retention.
 //
-// Partitions are named ai.usage_YYYYMM and cover [first of the month, first
-// of the next month) in UTC. DDL cannot take bind parameters, so every name
-// and bound is formatted from computed integers, never from input; the
-// partitions to drop are found by parsing the catalog's names back into
-// integers and formatting those again.
+// Partitions are named ai.usage_YYYYMM (db::MonthlyPartitions, which also
+// explains how names and bounds stay out of reach of input).
 //
 // Thread-safety: free functions; concurrent callers (several instances, the
 // job and a writer) serialize on a transaction-scoped advisory lock.
