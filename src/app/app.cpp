@@ -18,6 +18,7 @@
 #include "ai_router/usage_partitions.hpp"
 #include "app/ops_routes.hpp"
 #include "auth/auth_module.hpp"
+#include "content/content_module.hpp"
 #include "app/product_schedules.hpp"
 #include "app/process_metrics.hpp"
 #include "db/pg_pool.hpp"
@@ -92,6 +93,7 @@ struct App::Impl {
   std::unique_ptr<ai_router::Router> ai_router;
   std::unique_ptr<mail::Mailer> mailer;
   std::unique_ptr<auth::AuthModule> auth;
+  std::unique_ptr<content::ContentModule> content;
 
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -120,6 +122,7 @@ struct App::Impl {
   // (its workspace is the caller's).
   void register_public_routes() {
     auth->register_routes(router);
+    content->register_routes(router);
     auth::Guard& guard = auth->guard();
     if (config.jobs.admin_api) {
       router.set_wrapper([&guard](http::Handler h) {
@@ -162,6 +165,9 @@ struct App::Impl {
     auth = std::make_unique<auth::AuthModule>(
         auth::AuthDeps{*database, *redis, compute, *job_queue, clock, metrics, *http_client}, config.auth);
     auth->register_jobs(job_registry);  // before the worker and cron take the registry's kinds
+    content = std::make_unique<content::ContentModule>(
+        content::ContentDeps{*database, compute, clock, metrics, auth->guard()}, config.content);
+    content->register_jobs(job_registry);
     budget_alerts = std::make_unique<ai_router::BudgetAlertPublisher>(ioc.get_executor(), *database, *job_queue);
     ai_budgets->on_alert(budget_alerts->callback());
     cron = std::make_unique<cron::Cron>(*database, *job_queue, clock, config.cron);

@@ -74,6 +74,7 @@ AppConfig load_config(config::Document& doc) {
   c.http_client = http::parse_http_client_config(root.section("http_client"));
   c.auth = auth::parse_auth_config(root.section("auth"));
   c.mail = mail::parse_mail_config(root.section("mail"));
+  c.content = content::parse_content_config(root.section("content"));
 
   doc.finish();
   c.effective = doc.effective();

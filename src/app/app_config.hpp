@@ -9,6 +9,7 @@
 #include "ai_router/router_config.hpp"
 #include "ai_router/usage_log.hpp"
 #include "auth/auth_config.hpp"
+#include "content/content_config.hpp"
 #include "huntaze/ai_router/catalog.hpp"
 #include "huntaze/core/config.hpp"
 #include "huntaze/http/client_config.hpp"
@@ -60,6 +61,7 @@ struct AppConfig {
   cron::CronConfig cron;
   AiConfig ai;
   auth::AuthConfig auth;
+  content::ContentConfig content;
   mail::MailConfig mail;
   http::HttpClientConfig http_client;  // `http_client:` the outbound client
   std::string source;                  // the file it came from ("" when not from a file)

@@ -5,6 +5,7 @@
 #include "ai_router/prompt_samples.hpp"
 #include "ai_router/usage_partitions.hpp"
 #include "auth/maintenance.hpp"
+#include "content/content_module.hpp"
 #include "jobs/maintenance.hpp"
 
 namespace huntaze::app {
@@ -27,6 +28,9 @@ constexpr ProductSchedule kSchedules[] = {
     {ai_router::kPromptSamplesPruneKind, "27 3 * * *", "ai_router"},
     {ai_router::kBudgetReconcileKind, "7 * * * *", "ai_router"},
     {auth::kPruneKind, "37 3 * * *", "auth"},
+    {content::kPartitionsKind, "47 3 * * *", "content"},
+    {content::kArchiveKind, "57 3 * * *", "content"},
+    {content::kPruneKind, "13 * * * *", "content"},
 };
 
 }  // namespace

@@ -170,6 +170,18 @@ class AuthApp {
     return User{email, password, r.str("access_token"), r.str("refresh_token"), r.str("user_id"), ""};
   }
 
+  // Adds `user` to the owner's workspace with `role` through an invitation;
+  // `nth`: which invitation mail to `user` this is.
+  void join(const User& owner, const User& user, const std::string& role, size_t nth = 1) {
+    Reply r = as(owner.access, "POST", "/api/v1/workspaces/" + owner.workspace + "/invitations",
+                 json::serialize(json::object{{"email", user.email}, {"role", role}}));
+    REQUIRE(r.status == 201);
+    const std::string token = mailed_token(user.email, "Invitation", nth);
+    r = as(user.access, "POST", "/api/v1/invitations/accept", json::serialize(json::object{{"token", token}}));
+    REQUIRE(r.status == 200);
+    CHECK(r.str("role") == role);
+  }
+
   std::string scalar(const std::string& sql) { return admin_scalar(url, sql); }
 
   SmtpServer smtp;

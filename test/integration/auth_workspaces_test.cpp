@@ -36,17 +36,6 @@ std::string with_ws(std::string path, const std::string& ws) {
   return path;
 }
 
-// Adds `user` to the owner's workspace with `role` through an invitation.
-void join(AuthApp& t, const AuthApp::User& owner, const AuthApp::User& user, const std::string& role, size_t nth = 1) {
-  Reply r = t.as(owner.access, "POST", "/api/v1/workspaces/" + owner.workspace + "/invitations",
-                 json::serialize(json::object{{"email", user.email}, {"role", role}}));
-  REQUIRE(r.status == 201);
-  const std::string token = t.mailed_token(user.email, "Invitation", nth);
-  r = t.as(user.access, "POST", "/api/v1/invitations/accept", json::serialize(json::object{{"token", token}}));
-  REQUIRE(r.status == 200);
-  CHECK(r.str("role") == role);
-}
-
 }  // namespace
 
 TEST_CASE("a member of workspace A gets 404 on every route of workspace B", "[auth][tenancy]") {
@@ -80,11 +69,11 @@ TEST_CASE("each workspace route admits exactly the roles it declares", "[auth][r
   AuthApp t;
   auto owner = t.sign_up_and_log_in("owner@example.com");
   auto target = t.sign_up_and_log_in("target@example.com");
-  join(t, owner, target, "chatter");
+  t.join(owner, target, "chatter");
   std::map<auth::Role, AuthApp::User> members;
   for (auto role : {auth::Role::viewer, auth::Role::chatter, auth::Role::manager}) {
     auto u = t.sign_up_and_log_in(std::string(auth::to_string(role)) + "@example.com");
-    join(t, owner, u, std::string(auth::to_string(role)));
+    t.join(owner, u, std::string(auth::to_string(role)));
     members.emplace(role, u);
   }
   members.emplace(auth::Role::owner, owner);

@@ -1,0 +1,95 @@
+#include "content/api.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "huntaze/core/crypto.hpp"
+#include "huntaze/core/error.hpp"
+#include "huntaze/core/time_format.hpp"
+
+namespace huntaze::content {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr size_t kMaxCursorBytes = 512;
+
+ApiError invalid_cursor() {
+  return ApiError(400, "invalid_cursor", "the cursor is not valid; start again without one", {{"cursor", "invalid"}});
+}
+
+}  // namespace
+
+http::Response json_response(int status, const json::value& body) {
+  return http::Response::json_text(status, json::serialize(body));
+}
+
+auth::Requirement need(auth::Role role, auth::Scope scope) {
+  return auth::Requirement{.workspace = true, .role = role, .scope = scope};
+}
+
+json::object parse_object(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) throw ApiError(400, "invalid_json", "the body must be one JSON object");
+  return std::move(v.get_object());
+}
+
+int64_t cursor_value(const json::value& rfc3339) {
+  auto t = rfc3339.is_string() ? parse_iso8601(rfc3339.get_string()) : std::nullopt;
+  return t ? t->time_since_epoch().count() : 0;
+}
+
+Uuid path_uuid(const http::Request& req, std::string_view name, std::string_view what) {
+  auto id = Uuid::parse(req.param(name));
+  if (!id) throw ApiError::not_found(std::string(what) + " not found");
+  return *id;
+}
+
+int page_limit(const http::Request& req, int fallback, int max) {
+  auto text = req.query_param("limit");
+  if (!text) return fallback;
+  int n = 0;
+  const auto r = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (text->empty() || r.ec != std::errc() || r.ptr != text->data() + text->size() || n < 1 || n > max)
+    throw ApiError::bad_request("limit must be an integer from 1 to " + std::to_string(max), {{"limit", "invalid"}});
+  return n;
+}
+
+std::string encode_cursor(const json::array& key) { return crypto::base64url_encode(json::serialize(key)); }
+
+std::optional<json::array> page_cursor(const http::Request& req, size_t arity) {
+  auto text = req.query_param("cursor");
+  if (!text || text->empty()) return std::nullopt;
+  if (text->size() > kMaxCursorBytes) throw invalid_cursor();
+  auto raw = crypto::base64url_decode(*text);
+  if (!raw) throw invalid_cursor();
+  boost::system::error_code ec;
+  json::value v = json::parse(*raw, ec);
+  if (ec || !v.is_array() || v.get_array().size() != arity) throw invalid_cursor();
+  return std::move(v.get_array());
+}
+
+SysTime cursor_time(const json::value& v) {
+  if (!v.is_int64()) throw invalid_cursor();
+  return SysTime(std::chrono::microseconds(v.get_int64()));
+}
+
+Uuid cursor_uuid(const json::value& v) {
+  std::optional<Uuid> id;
+  if (v.is_string()) id = Uuid::parse(v.get_string());
+  if (!id) throw invalid_cursor();
+  return *id;
+}
+
+int64_t cursor_int(const json::value& v) {
+  if (!v.is_int64()) throw invalid_cursor();
+  return v.get_int64();
+}
+
+json::value time_or_null(const std::optional<SysTime>& t) {
+  return t ? json::value(format_iso8601(*t)) : json::value(nullptr);
+}
+
+}  // namespace huntaze::content

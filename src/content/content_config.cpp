@@ -1,0 +1,38 @@
+#include "content/content_config.hpp"
+
+namespace huntaze::content {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::chrono::seconds seconds(std::chrono::milliseconds ms) {
+  return std::chrono::duration_cast<std::chrono::seconds>(ms);
+}
+
+}  // namespace
+
+ContentConfig parse_content_config(config::Node section) {
+  ContentConfig c;
+  auto ingest = section.section("ingest");
+  c.ingest.max_items = static_cast<int>(ingest.get_int("max_items", c.ingest.max_items, 1, 10'000));
+  c.ingest.body_limit = ingest.get_size("body_limit", c.ingest.body_limit, 64 * 1024, 256ull << 20);
+  c.ingest.webhook_key = ingest.get_secret("webhook_key");
+  if (!c.ingest.webhook_key.empty() && c.ingest.webhook_key.reveal().size() < 32)
+    ingest.fail("webhook_key", "must be at least 32 characters (it derives every workspace's webhook secret)");
+  c.ingest.webhook_tolerance = seconds(ingest.get_duration("webhook_tolerance", c.ingest.webhook_tolerance, 10s, 1h));
+  ingest.finish();
+
+  auto messages = section.section("messages");
+  c.messages.archive_after = std::chrono::duration_cast<std::chrono::hours>(
+      messages.get_duration("archive_after", c.messages.archive_after, std::chrono::days(62), std::chrono::days(36500)));
+  c.messages.months_ahead = static_cast<int>(messages.get_int("months_ahead", c.messages.months_ahead, 1, 24));
+  c.messages.max_future = seconds(messages.get_duration("max_future", c.messages.max_future, 0s, std::chrono::days(30)));
+  messages.finish();
+
+  c.idempotency_ttl = seconds(section.get_duration("idempotency_ttl", c.idempotency_ttl, 1min, std::chrono::days(30)));
+  section.finish();
+  return c;
+}
+
+}  // namespace huntaze::content

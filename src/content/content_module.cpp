@@ -1,0 +1,52 @@
+#include "content/content_module.hpp"
+
+#include "content/idempotency.hpp"
+#include "content/ingest_store.hpp"
+#include "content/ingestion.hpp"
+#include "content/message_partitions.hpp"
+#include "content/routes.hpp"
+
+namespace huntaze::content {
+
+namespace asio = boost::asio;
+
+ContentModule::ContentModule(ContentDeps deps, ContentConfig config) : deps_(deps), config_(std::move(config)) {
+  partitions_ = std::make_unique<MessagePartitions>(deps_.db);
+  store_ = std::make_unique<IngestStore>(deps_.db, *partitions_, deps_.clock);
+  ingestion_ = std::make_unique<Ingestion>(*store_, deps_.compute, deps_.clock, deps_.metrics, config_);
+  idempotency_ = std::make_unique<IdempotencyKeys>(deps_.db, deps_.clock, config_.idempotency_ttl);
+}
+
+ContentModule::~ContentModule() = default;
+
+void ContentModule::register_routes(http::Router& router) {
+  // The routes keep a pointer to these, owned here: the module outlives the server.
+  route_deps_ = std::make_unique<RouteDeps>(
+      RouteDeps{deps_.db, deps_.clock, deps_.guard, *ingestion_, *idempotency_, *partitions_, config_});
+  register_ingest_routes(router, *route_deps_);
+  register_fan_routes(router, *route_deps_);
+  register_persona_routes(router, *route_deps_);
+}
+
+void ContentModule::register_jobs(jobs::JobRegistry& registry) {
+  const jobs::KindOptions maintenance{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 5}};
+  registry.add(
+      kPartitionsKind,
+      [this](jobs::JobContext&) -> asio::awaitable<void> {
+        const std::optional<SysTime> no_archive;
+        co_await partitions_->maintain(deps_.clock.now(), config_.messages.months_ahead, no_archive);
+      },
+      maintenance);
+  registry.add(
+      kArchiveKind,
+      [this](jobs::JobContext& job) -> asio::awaitable<void> {
+        co_await archive_messages(deps_.db, *partitions_, deps_.clock.now(), config_.messages, &job);
+      },
+      maintenance);
+  registry.add(
+      kPruneKind,
+      [this](jobs::JobContext& job) -> asio::awaitable<void> { co_await idempotency_->prune(&job); },
+      maintenance);
+}
+
+}  // namespace huntaze::content

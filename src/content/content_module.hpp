@@ -1,0 +1,60 @@
+// The content module: fans, conversations, subscriptions and transactions
+// ingested from the platforms, the creator's persona and saved replies,
+// built from its dependencies and the `content:` section.
+//
+// Thread-safety: construct and register during start-up; afterwards every
+// member is safe from any coroutine.
+#pragma once
+
+#include <memory>
+
+#include "content/content_config.hpp"
+#include "huntaze/auth/access.hpp"
+#include "huntaze/core/clock.hpp"
+#include "huntaze/core/compute.hpp"
+#include "huntaze/core/metrics.hpp"
+#include "huntaze/db/database.hpp"
+#include "huntaze/http/router.hpp"
+#include "huntaze/jobs/registry.hpp"
+
+namespace huntaze::content {
+
+struct ContentDeps {
+  db::Database& db;
+  Compute& compute;
+  const Clock& clock;
+  metrics::Registry& metrics;
+  auth::Guard& guard;
+};
+
+// Job kinds, scheduled by the composition root.
+inline constexpr const char* kPartitionsKind = "content.partitions";  // next months of content.messages
+inline constexpr const char* kArchiveKind = "content.archive";        // old months to content_archive
+inline constexpr const char* kPruneKind = "content.prune";            // expired Idempotency-Keys
+
+class MessagePartitions;
+class IngestStore;
+class Ingestion;
+class IdempotencyKeys;
+struct RouteDeps;
+
+class ContentModule {
+ public:
+  ContentModule(ContentDeps deps, ContentConfig config);
+  ~ContentModule();
+
+  void register_routes(http::Router& router);
+  void register_jobs(jobs::JobRegistry& registry);
+
+
+ private:
+  ContentDeps deps_;
+  ContentConfig config_;
+  std::unique_ptr<MessagePartitions> partitions_;
+  std::unique_ptr<IngestStore> store_;
+  std::unique_ptr<Ingestion> ingestion_;
+  std::unique_ptr<IdempotencyKeys> idempotency_;
+  std::unique_ptr<RouteDeps> route_deps_;
+};
+
+}  // namespace huntaze::content

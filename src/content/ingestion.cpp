@@ -1,0 +1,125 @@
+#include "content/ingestion.hpp"
+
+#include <boost/json.hpp>
+
+#include "content/message_partitions.hpp"
+#include "huntaze/core/time_format.hpp"
+
+namespace huntaze::content {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// Bodies larger than this are parsed on the compute pool: a few megabytes
+// of JSON is tens of milliseconds, too long for an I/O thread.
+constexpr size_t kParseInline = 256 * 1024;
+
+json::value parse_body(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) throw ApiError(400, "invalid_json", "the body is not valid JSON: " + ec.message());
+  return v;
+}
+
+json::array errors_json(const std::vector<ErrorDetail>& problems) {
+  json::array out;
+  for (const auto& p : problems) out.push_back(json::object{{"field", p.field}, {"message", p.message}});
+  return out;
+}
+
+}  // namespace
+
+Ingestion::Ingestion(IngestStore& store, Compute& compute, const Clock& clock, metrics::Registry& metrics,
+                     const ContentConfig& config)
+    : store_(store),
+      compute_(compute),
+      clock_(clock),
+      config_(config),
+      items_(metrics.counter("huntaze_content_ingested_items_total", "Ingested items by kind and outcome",
+                             {"kind", "status"})) {}
+
+asio::awaitable<http::Response> Ingestion::ingest(Uuid workspace, IngestKind kind, const std::string& body) {
+  json::value parsed;
+  if (body.size() > kParseInline) {
+    auto parse = [&body] { return parse_body(body); };  // named: GCC 12 and lambdas inside co_await
+    parsed = co_await compute_.run(parse);
+  } else {
+    parsed = parse_body(body);
+  }
+  const Envelope envelope = read_envelope(parsed, static_cast<size_t>(config_.ingest.max_items));
+  const json::array& raw = *envelope.items;
+
+  // Each kind: parse, store the good items, and remember where they were.
+  std::vector<size_t> indexes;
+  std::vector<ItemProblem> rejected;
+  std::vector<StoredItem> stored;
+  auto keep_positions = [&](auto& parsed_items) {
+    indexes = std::move(parsed_items.indexes);
+    rejected = std::move(parsed_items.rejected);
+  };
+  switch (kind) {
+    case IngestKind::fans: {
+      auto parsed_items = parse_fans(raw);
+      stored = co_await store_.fans(workspace, envelope.platform, parsed_items.items);
+      keep_positions(parsed_items);
+      break;
+    }
+    case IngestKind::messages: {
+      const SysTime now = clock_.now();
+      const MessageWindow window{.earliest = archive_horizon(now, config_.messages),
+                                 .latest = now + std::chrono::duration_cast<std::chrono::microseconds>(
+                                                     config_.messages.max_future)};
+      auto parsed_items = parse_messages(raw, window);
+      stored = co_await store_.messages(workspace, envelope.platform, parsed_items.items);
+      keep_positions(parsed_items);
+      break;
+    }
+    case IngestKind::subscriptions: {
+      auto parsed_items = parse_subscriptions(raw);
+      stored = co_await store_.subscriptions(workspace, envelope.platform, parsed_items.items);
+      keep_positions(parsed_items);
+      break;
+    }
+    case IngestKind::transactions: {
+      auto parsed_items = parse_transactions(raw);
+      stored = co_await store_.transactions(workspace, envelope.platform, parsed_items.items);
+      keep_positions(parsed_items);
+      break;
+    }
+  }
+
+  std::vector<json::object> results(raw.size());
+  int64_t counts[3] = {0, 0, 0};
+  for (size_t i = 0; i < stored.size() && i < indexes.size(); ++i) {
+    const auto& s = stored[i];
+    ++counts[static_cast<int>(s.status)];
+    json::object r{{"index", indexes[i]}, {"status", to_string(s.status)}};
+    if (!s.id.is_nil()) r["id"] = s.id.str();
+    results[indexes[i]] = std::move(r);
+  }
+  for (auto& bad : rejected)
+    results[bad.index] = json::object{{"index", bad.index}, {"status", "failed"}, {"errors", errors_json(bad.problems)}};
+
+  const std::string_view kind_name = to_string(kind);
+  const char* names[3] = {"created", "updated", "unchanged"};
+  for (int i = 0; i < 3; ++i)
+    if (counts[i] > 0) items_.with({kind_name, names[i]}).inc(static_cast<double>(counts[i]));
+  if (!rejected.empty()) items_.with({kind_name, "failed"}).inc(static_cast<double>(rejected.size()));
+
+  json::array items;
+  items.reserve(results.size());
+  for (auto& r : results) items.push_back(std::move(r));
+  json::object answer{{"kind", kind_name},
+                      {"platform", envelope.platform},
+                      {"received", raw.size()},
+                      {"created", counts[0]},
+                      {"updated", counts[1]},
+                      {"unchanged", counts[2]},
+                      {"failed", rejected.size()},
+                      {"items", std::move(items)}};
+  co_return http::Response::json_text(200, json::serialize(answer));
+}
+
+}  // namespace huntaze::content
