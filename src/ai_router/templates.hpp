@@ -13,16 +13,9 @@
 #include <vector>
 
 #include "huntaze/ai_router/router.hpp"
+#include "huntaze/ai_router/template_source.hpp"
 
 namespace huntaze::ai_router {
-
-class TemplateSource {
- public:
-  virtual ~TemplateSource() = default;
-  // The workspace's saved replies usable for `task` (may be empty).
-  virtual boost::asio::awaitable<std::vector<std::string>> replies(const std::string& workspace,
-                                                                   const std::string& task) = 0;
-};
 
 // The built-in replies for a task (empty for tasks templates cannot serve).
 const std::vector<std::string>& builtin_replies(std::string_view task);

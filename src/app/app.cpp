@@ -19,6 +19,7 @@
 #include "app/ops_routes.hpp"
 #include "auth/auth_module.hpp"
 #include "content/content_module.hpp"
+#include "content/saved_reply_templates.hpp"
 #include "app/product_schedules.hpp"
 #include "app/process_metrics.hpp"
 #include "db/pg_pool.hpp"
@@ -94,6 +95,7 @@ struct App::Impl {
   std::unique_ptr<mail::Mailer> mailer;
   std::unique_ptr<auth::AuthModule> auth;
   std::unique_ptr<content::ContentModule> content;
+  std::unique_ptr<content::SavedReplyTemplates> saved_replies;
 
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -166,12 +168,14 @@ struct App::Impl {
         auth::AuthDeps{*database, *redis, compute, *job_queue, clock, metrics, *http_client}, config.auth);
     auth->register_jobs(job_registry);  // before the worker and cron take the registry's kinds
     content = std::make_unique<content::ContentModule>(
-        content::ContentDeps{*database, compute, clock, metrics, auth->guard()}, config.content);
+        content::ContentDeps{*database, compute, clock, metrics, auth->guard(), *ai_router, saved_replies.get()},
+        config.content);
     content->register_jobs(job_registry);
     budget_alerts = std::make_unique<ai_router::BudgetAlertPublisher>(ioc.get_executor(), *database, *job_queue);
     ai_budgets->on_alert(budget_alerts->callback());
     cron = std::make_unique<cron::Cron>(*database, *job_queue, clock, config.cron);
     register_product_schedules(*cron, job_registry);
+    content->register_schedules(*cron);
     cron->check_overrides();
     for (const auto& [kind, override_policy] : config.jobs.kinds) {
       const auto* spec = job_registry.find(kind);
@@ -193,8 +197,10 @@ struct App::Impl {
     ai_cache = std::make_unique<ai_router::ResponseCache>(*redis, metrics, cache_config);
     ai_usage = std::make_unique<ai_router::UsageLog>(ioc.get_executor(), *database, clock, metrics, config.ai.usage);
     ai_budgets = std::make_unique<ai_router::Budgets>(*redis, *database, clock, metrics, config.ai.budgets);
-    ai_router::RouterDeps deps{*http_client, clock,           metrics, ai_cache.get(), ai_usage.get(),
-                               nullptr,      ai_budgets.get()};
+    // The offline fallback answers from the workspace's own saved replies.
+    saved_replies = std::make_unique<content::SavedReplyTemplates>(*database);
+    ai_router::RouterDeps deps{*http_client,         clock,           metrics, ai_cache.get(), ai_usage.get(),
+                               saved_replies.get(), ai_budgets.get()};
     ai_router = ai_router::make_router(deps, config.ai.catalog, config.ai.router);
   }
 

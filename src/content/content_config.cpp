@@ -30,6 +30,19 @@ ContentConfig parse_content_config(config::Node section) {
   c.messages.max_future = seconds(messages.get_duration("max_future", c.messages.max_future, 0s, std::chrono::days(30)));
   messages.finish();
 
+  auto suggestions = section.section("suggestions");
+  auto& sg = c.suggestions;
+  sg.task = suggestions.get_enum("task", sg.task, {"generate", "creative"});
+  sg.count = static_cast<int>(suggestions.get_int("count", sg.count, 1, 5));
+  sg.history = static_cast<int>(suggestions.get_int("history", sg.history, 1, 200));
+  sg.max_tokens = static_cast<int>(suggestions.get_int("max_tokens", sg.max_tokens, 16, 4000));
+  sg.temperature = suggestions.get_double("temperature", sg.temperature, 0.0, 2.0);
+  sg.prepare = suggestions.get_bool("prepare", sg.prepare);
+  sg.prepare_window =
+      seconds(suggestions.get_duration("prepare_window", sg.prepare_window, 5min, std::chrono::days(7)));
+  sg.prepare_batch = static_cast<int>(suggestions.get_int("prepare_batch", sg.prepare_batch, 1, 1000));
+  suggestions.finish();
+
   c.idempotency_ttl = seconds(section.get_duration("idempotency_ttl", c.idempotency_ttl, 1min, std::chrono::days(30)));
   section.finish();
   return c;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 #include "huntaze/core/config.hpp"
 #include "huntaze/core/secret.hpp"
@@ -30,9 +31,24 @@ struct MessagesConfig {
   std::chrono::seconds max_future{std::chrono::days(1)};
 };
 
+struct SuggestionsConfig {
+  std::string task = "generate";  // the router task that writes replies: generate or creative
+  int count = 2;                   // replies per request
+  int history = 20;                // latest messages of the conversation in the prompt
+  int max_tokens = 400;
+  double temperature = 0.7;
+  // suggestions.prepare: every 5 minutes, suggestions for conversations
+  // whose fan wrote last within `prepare_window`, so they are ready (and
+  // cached) when a chatter opens them. Off by default: lazy is cheaper.
+  bool prepare = false;
+  std::chrono::seconds prepare_window{std::chrono::hours(24)};
+  int prepare_batch = 50;  // conversations per run
+};
+
 struct ContentConfig {
   IngestConfig ingest;
   MessagesConfig messages;
+  SuggestionsConfig suggestions;
   std::chrono::seconds idempotency_ttl{std::chrono::hours(24)};
 };
 

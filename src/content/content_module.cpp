@@ -5,6 +5,7 @@
 #include "content/ingestion.hpp"
 #include "content/message_partitions.hpp"
 #include "content/routes.hpp"
+#include "content/suggestions.hpp"
 
 namespace huntaze::content {
 
@@ -15,6 +16,8 @@ ContentModule::ContentModule(ContentDeps deps, ContentConfig config) : deps_(dep
   store_ = std::make_unique<IngestStore>(deps_.db, *partitions_, deps_.clock);
   ingestion_ = std::make_unique<Ingestion>(*store_, deps_.compute, deps_.clock, deps_.metrics, config_);
   idempotency_ = std::make_unique<IdempotencyKeys>(deps_.db, deps_.clock, config_.idempotency_ttl);
+  suggestions_ = std::make_unique<Suggestions>(deps_.db, deps_.router, deps_.templates, deps_.clock, deps_.metrics,
+                                               config_.suggestions);
 }
 
 ContentModule::~ContentModule() = default;
@@ -22,10 +25,16 @@ ContentModule::~ContentModule() = default;
 void ContentModule::register_routes(http::Router& router) {
   // The routes keep a pointer to these, owned here: the module outlives the server.
   route_deps_ = std::make_unique<RouteDeps>(
-      RouteDeps{deps_.db, deps_.clock, deps_.guard, *ingestion_, *idempotency_, *partitions_, config_});
+      RouteDeps{deps_.db, deps_.clock, deps_.guard, *ingestion_, *idempotency_, *partitions_, *suggestions_, config_});
   register_ingest_routes(router, *route_deps_);
   register_fan_routes(router, *route_deps_);
   register_persona_routes(router, *route_deps_);
+  register_suggestion_routes(router, *route_deps_);
+}
+
+void ContentModule::register_schedules(cron::Cron& cron) {
+  if (config_.suggestions.prepare)
+    cron.add(cron::Schedule{.name = kPrepareKind, .spec = "*/5 * * * *", .timezone = "UTC", .kind = kPrepareKind});
 }
 
 void ContentModule::register_jobs(jobs::JobRegistry& registry) {
@@ -43,6 +52,12 @@ void ContentModule::register_jobs(jobs::JobRegistry& registry) {
         co_await archive_messages(deps_.db, *partitions_, deps_.clock.now(), config_.messages, &job);
       },
       maintenance);
+  registry.add(
+      kPrepareKind,
+      [this](jobs::JobContext& job) -> asio::awaitable<void> {
+        co_await suggestions_->prepare(deps_.clock.now(), &job);
+      },
+      jobs::KindOptions{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 3}});
   registry.add(
       kPruneKind,
       [this](jobs::JobContext& job) -> asio::awaitable<void> { co_await idempotency_->prune(&job); },

@@ -9,7 +9,10 @@
 #include <memory>
 
 #include "content/content_config.hpp"
+#include "huntaze/ai_router/router.hpp"
+#include "huntaze/ai_router/template_source.hpp"
 #include "huntaze/auth/access.hpp"
+#include "huntaze/cron/cron.hpp"
 #include "huntaze/core/clock.hpp"
 #include "huntaze/core/compute.hpp"
 #include "huntaze/core/metrics.hpp"
@@ -25,17 +28,21 @@ struct ContentDeps {
   const Clock& clock;
   metrics::Registry& metrics;
   auth::Guard& guard;
+  ai_router::AiRouter& router;
+  ai_router::TemplateSource* templates;  // the saved replies the router's templates provider reads, or null
 };
 
 // Job kinds, scheduled by the composition root.
 inline constexpr const char* kPartitionsKind = "content.partitions";  // next months of content.messages
 inline constexpr const char* kArchiveKind = "content.archive";        // old months to content_archive
 inline constexpr const char* kPruneKind = "content.prune";            // expired Idempotency-Keys
+inline constexpr const char* kPrepareKind = "suggestions.prepare";    // suggestions ahead of the chatter
 
 class MessagePartitions;
 class IngestStore;
 class Ingestion;
 class IdempotencyKeys;
+class Suggestions;
 struct RouteDeps;
 
 class ContentModule {
@@ -45,6 +52,8 @@ class ContentModule {
 
   void register_routes(http::Router& router);
   void register_jobs(jobs::JobRegistry& registry);
+  // suggestions.prepare every 5 minutes, when content.suggestions.prepare is on.
+  void register_schedules(cron::Cron& cron);
 
 
  private:
@@ -54,6 +63,7 @@ class ContentModule {
   std::unique_ptr<IngestStore> store_;
   std::unique_ptr<Ingestion> ingestion_;
   std::unique_ptr<IdempotencyKeys> idempotency_;
+  std::unique_ptr<Suggestions> suggestions_;
   std::unique_ptr<RouteDeps> route_deps_;
 };
 

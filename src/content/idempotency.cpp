@@ -82,7 +82,9 @@ asio::awaitable<http::Response> IdempotencyKeys::run(Uuid workspace, const http:
   if (!valid_key(key))
     throw ApiError::bad_request("the Idempotency-Key header must be 1 to 255 printable ASCII characters",
                                 {{"Idempotency-Key", "malformed"}});
-  const std::string hash = crypto::sha256(req.method + " " + req.route + "\n" + req.body);
+  // The real path, not the route template: the same key and body sent to
+  // another fan or another ingestion kind is another request.
+  const std::string hash = crypto::sha256(req.method + " " + req.path + "\n" + req.body);
   auto stored = co_await claim(workspace, key, req.route, hash);
   if (stored) co_return std::move(*stored);
 

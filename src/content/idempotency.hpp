@@ -1,7 +1,7 @@
 // Idempotency-Key for POST requests that create or ingest (DESIGN.md §5):
 // the first answer to a key is kept (content.idempotency_keys) and replayed,
 // with `Idempotent-Replayed: true`, to every retry that sends the same key
-// with the same method, route and body, for content.idempotency_ttl.
+// with the same method, path and body, for content.idempotency_ttl.
 //
 //   co_return co_await keys.run(who.workspace_id, req, [&]() -> asio::awaitable<http::Response> { ... });
 //

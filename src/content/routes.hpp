@@ -5,6 +5,8 @@
 //                       POST /api/v1/ingest/webhook-secret                  issue or rotate that secret
 //   fan_routes.cpp      GET /api/v1/fans, GET|PATCH /api/v1/fans/{fan_id}
 //                       GET|POST /api/v1/conversations/{fan_id}/messages
+//   suggestion_routes.cpp  POST /api/v1/conversations/{fan_id}/suggestions   (SSE with Accept: text/event-stream)
+//                       POST /api/v1/suggestions/{suggestion_id}/feedback, GET /api/v1/suggestions/stats
 //   persona_routes.cpp  GET|PUT /api/v1/persona
 //                       GET|POST /api/v1/saved-replies, PATCH|DELETE /api/v1/saved-replies/{reply_id}
 //
@@ -17,6 +19,7 @@
 #include "content/idempotency.hpp"
 #include "content/ingestion.hpp"
 #include "content/message_partitions.hpp"
+#include "content/suggestions.hpp"
 #include "huntaze/auth/access.hpp"
 #include "huntaze/db/database.hpp"
 #include "huntaze/http/router.hpp"
@@ -30,11 +33,13 @@ struct RouteDeps {
   Ingestion& ingestion;
   IdempotencyKeys& idempotency;
   MessagePartitions& partitions;
+  Suggestions& suggestions;
   const ContentConfig& config;
 };
 
 void register_ingest_routes(http::Router& router, const RouteDeps& deps);
 void register_fan_routes(http::Router& router, const RouteDeps& deps);
 void register_persona_routes(http::Router& router, const RouteDeps& deps);
+void register_suggestion_routes(http::Router& router, const RouteDeps& deps);
 
 }  // namespace huntaze::content

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "auth_fixture.hpp"
+#include "huntaze/ai_router/catalog.hpp"
 #include "huntaze/core/clock.hpp"
 #include "huntaze/core/time_format.hpp"
 
@@ -25,6 +26,13 @@ class ContentApp : public AuthApp {
   explicit ContentApp(const std::function<void(app::AppConfig&)>& adjust = {})
       : AuthApp([&](app::AppConfig& c) {
           c.content.ingest.webhook_key = Secret(kWebhookKey);
+          // A fresh install: no model keys, the writing task answered offline.
+          ai_router::Deployment templates;
+          templates.name = templates.alias = templates.model = "templates";
+          templates.provider = ai_router::Provider::templates;
+          templates.auth = ai_router::Auth::none;
+          c.ai.catalog.deployments = {templates};
+          c.ai.catalog.routes = {{"generate", {"templates"}}};
           if (adjust) adjust(c);
         }) {}
 

@@ -38,6 +38,8 @@ std::vector<RouteCase> content_routes() {
       {"PATCH", "/api/v1/fans/{fan}", R"({"notes":"likes cats"})", auth::Role::chatter},
       {"GET", "/api/v1/conversations/{fan}/messages", "", auth::Role::viewer},
       {"POST", "/api/v1/conversations/{fan}/messages", R"({"body":"thanks!"})", auth::Role::chatter},
+      {"POST", "/api/v1/conversations/{fan}/suggestions", "", auth::Role::chatter},
+      {"GET", "/api/v1/suggestions/stats", "", auth::Role::viewer},
       {"POST", "/api/v1/ingest/fans", R"({"platform":"onlyfans","items":[{"platform_fan_id":"zz"}]})",
        auth::Role::chatter},
       {"POST", "/api/v1/ingest/messages", R"({"platform":"onlyfans","items":[]})", auth::Role::chatter},
@@ -202,7 +204,8 @@ TEST_CASE("each content route admits exactly the roles it declares", "[content][
     members.emplace(role, m);
   }
   members.emplace(auth::Role::owner, owner);
-  t.ingest(owner.access, "fans", json::array{json::object{{"platform_fan_id", "f1"}}});
+  // Offline (no model configured): suggestions come from the templates provider.
+  t.ingest(owner.access, "messages", json::array{ContentApp::message("m1", "f1", minutes_ago(1), "hello")});
   const std::string fan = t.scalar("SELECT id FROM content.fans WHERE platform_fan_id = 'f1'");
   Reply reply = t.as(owner.access, "POST", "/api/v1/saved-replies", R"({"title":"t","body":"b"})");
   REQUIRE(reply.status == 201);

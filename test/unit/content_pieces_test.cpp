@@ -7,6 +7,7 @@
 #include "content/ingest_items.hpp"
 #include "content/json_fields.hpp"
 #include "content/signed_payload.hpp"
+#include "content/suggestion_prompt.hpp"
 #include "huntaze/core/time_format.hpp"
 
 using namespace huntaze;
@@ -121,4 +122,41 @@ TEST_CASE("webhook secrets are derived per workspace and generation", "[content]
   CHECK(webhook_secret(key, a, 1) != webhook_secret(key, b, 1));
   CHECK(webhook_secret(Secret("another key, also 32 characters!"), a, 1) != webhook_secret(key, a, 1));
   CHECK(webhook_secret(key, a, 1).size() == 6 + 43);
+}
+
+TEST_CASE("suggestion prompts and answers", "[content][unit]") {
+  CHECK(read_category(R"({"category":"complaint"})") == Category::complaint);
+  CHECK(read_category(R"({"category":" Custom_Request "})") == Category::custom_request);
+  CHECK(read_category("I think this is spam, or maybe small_talk") == Category::spam);
+  CHECK(read_category("no idea") == Category::unclassified);
+
+  CHECK(read_suggestions("1. First one\n---\n2) \"Second one\"\n---\nthird", 2) ==
+        std::vector<std::string>{"First one", "Second one"});
+  CHECK(read_suggestions("only one, no separator\nover two lines", 2) ==
+        std::vector<std::string>{"only one, no separator\nover two lines"});
+  CHECK(read_suggestions("same\n---\nsame\n---\n\n---\nother", 3) == std::vector<std::string>{"same", "other"});
+  CHECK(read_suggestions("", 2).empty());
+
+  CHECK(dollars(2500) == "$25.00");
+  CHECK(dollars(5) == "$0.05");
+  CHECK(dollars(-199) == "-$1.99");
+
+  SuggestionContext ctx;
+  ctx.persona.voice = "bubbly";
+  ctx.persona.price_list = {{"custom video", 5000}};
+  ctx.fan.name = "Sam";
+  ctx.fan.lifetime_spend_cents = 12345;
+  ctx.offers = {{"Weekend bundle", "bundle", 1999, 0}};
+  ctx.history = {{true, "hi"}, {false, "hey you"}, {true, "price for a custom?"}};
+  ctx.category = Category::custom_request;
+  auto messages = generate_messages(ctx);
+  REQUIRE(messages.size() == 4);
+  const std::string& system = messages[0].content;
+  for (const char* part : {"bubbly", "custom video: $50.00", "Sam", "$123.45", "Weekend bundle", "custom content",
+                           "exactly 2"})
+    CHECK(system.find(part) != std::string::npos);
+  CHECK(messages[2].role == "assistant");
+  CHECK(messages[3].role == "user");
+  // Deterministic: the same context asks the same question (the cache key).
+  CHECK(generate_messages(ctx)[0].content == system);
 }
