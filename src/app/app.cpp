@@ -168,7 +168,8 @@ struct App::Impl {
         auth::AuthDeps{*database, *redis, compute, *job_queue, clock, metrics, *http_client}, config.auth);
     auth->register_jobs(job_registry);  // before the worker and cron take the registry's kinds
     content = std::make_unique<content::ContentModule>(
-        content::ContentDeps{*database, compute, clock, metrics, auth->guard(), *ai_router, saved_replies.get()},
+        content::ContentDeps{*database, compute, clock, metrics, auth->guard(), *job_queue, *ai_router,
+                             saved_replies.get()},
         config.content);
     content->register_jobs(job_registry);
     budget_alerts = std::make_unique<ai_router::BudgetAlertPublisher>(ioc.get_executor(), *database, *job_queue);

@@ -5,7 +5,10 @@
 #include "content/ingestion.hpp"
 #include "content/message_partitions.hpp"
 #include "content/routes.hpp"
+#include "content/offers.hpp"
+#include "content/posts.hpp"
 #include "content/suggestions.hpp"
+#include "huntaze/jobs/job.hpp"
 
 namespace huntaze::content {
 
@@ -16,6 +19,8 @@ ContentModule::ContentModule(ContentDeps deps, ContentConfig config) : deps_(dep
   store_ = std::make_unique<IngestStore>(deps_.db, *partitions_, deps_.clock);
   ingestion_ = std::make_unique<Ingestion>(*store_, deps_.compute, deps_.clock, deps_.metrics, config_);
   idempotency_ = std::make_unique<IdempotencyKeys>(deps_.db, deps_.clock, config_.idempotency_ttl);
+  offers_ = std::make_unique<Offers>(deps_.db, deps_.queue, deps_.clock);
+  posts_ = std::make_unique<Posts>(deps_.db, deps_.queue, deps_.clock);
   suggestions_ = std::make_unique<Suggestions>(deps_.db, deps_.router, deps_.templates, deps_.clock, deps_.metrics,
                                                config_.suggestions);
 }
@@ -25,14 +30,17 @@ ContentModule::~ContentModule() = default;
 void ContentModule::register_routes(http::Router& router) {
   // The routes keep a pointer to these, owned here: the module outlives the server.
   route_deps_ = std::make_unique<RouteDeps>(
-      RouteDeps{deps_.db, deps_.clock, deps_.guard, *ingestion_, *idempotency_, *partitions_, *suggestions_, config_});
+      RouteDeps{deps_.db, deps_.clock, deps_.guard, *ingestion_, *idempotency_, *partitions_, *suggestions_, *offers_, *posts_, deps_.router, config_});
   register_ingest_routes(router, *route_deps_);
   register_fan_routes(router, *route_deps_);
   register_persona_routes(router, *route_deps_);
   register_suggestion_routes(router, *route_deps_);
+  register_offer_routes(router, *route_deps_);
+  register_post_routes(router, *route_deps_);
 }
 
 void ContentModule::register_schedules(cron::Cron& cron) {
+  cron.add(cron::Schedule{.name = kPostsDueKind, .spec = "*/5 * * * *", .timezone = "UTC", .kind = kPostsDueKind});
   if (config_.suggestions.prepare)
     cron.add(cron::Schedule{.name = kPrepareKind, .spec = "*/5 * * * *", .timezone = "UTC", .kind = kPrepareKind});
 }
@@ -50,6 +58,37 @@ void ContentModule::register_jobs(jobs::JobRegistry& registry) {
       kArchiveKind,
       [this](jobs::JobContext& job) -> asio::awaitable<void> {
         co_await archive_messages(deps_.db, *partitions_, deps_.clock.now(), config_.messages, &job);
+      },
+      maintenance);
+  // The offer and post moves: with an id in the payload the job enqueued for
+  // that offer's or post's time, without one the cron sweep.
+  auto id_of = [](jobs::JobContext& job) -> std::optional<Uuid> {
+    const auto* o = job.payload().if_object();
+    const auto* v = o ? o->if_contains(job.kind() == kPostsDueKind ? "post_id" : "offer_id") : nullptr;
+    if (!v) return std::nullopt;
+    auto id = v->is_string() ? Uuid::parse(v->get_string()) : std::nullopt;
+    if (!id) throw jobs::DiscardJob(job.kind() + ": malformed id in the payload");
+    return id;
+  };
+  registry.add(
+      kOffersActivateKind,
+      [this, id_of](jobs::JobContext& job) -> asio::awaitable<void> {
+        const std::optional<Uuid> id = id_of(job);
+        co_await offers_->activate(id, deps_.clock.now());
+      },
+      maintenance);
+  registry.add(
+      kOffersExpireKind,
+      [this, id_of](jobs::JobContext& job) -> asio::awaitable<void> {
+        const std::optional<Uuid> id = id_of(job);
+        co_await offers_->expire(id, deps_.clock.now());
+      },
+      maintenance);
+  registry.add(
+      kPostsDueKind,
+      [this, id_of](jobs::JobContext& job) -> asio::awaitable<void> {
+        const std::optional<Uuid> id = id_of(job);
+        co_await posts_->due(id, deps_.clock.now());
       },
       maintenance);
   registry.add(

@@ -18,6 +18,7 @@
 #include "huntaze/core/metrics.hpp"
 #include "huntaze/db/database.hpp"
 #include "huntaze/http/router.hpp"
+#include "huntaze/jobs/job_queue.hpp"
 #include "huntaze/jobs/registry.hpp"
 
 namespace huntaze::content {
@@ -28,6 +29,7 @@ struct ContentDeps {
   const Clock& clock;
   metrics::Registry& metrics;
   auth::Guard& guard;
+  jobs::JobQueue& queue;
   ai_router::AiRouter& router;
   ai_router::TemplateSource* templates;  // the saved replies the router's templates provider reads, or null
 };
@@ -43,6 +45,8 @@ class IngestStore;
 class Ingestion;
 class IdempotencyKeys;
 class Suggestions;
+class Offers;
+class Posts;
 struct RouteDeps;
 
 class ContentModule {
@@ -52,7 +56,9 @@ class ContentModule {
 
   void register_routes(http::Router& router);
   void register_jobs(jobs::JobRegistry& registry);
-  // suggestions.prepare every 5 minutes, when content.suggestions.prepare is on.
+  // posts.due every 5 minutes (the sweep behind each post's own job), and
+  // suggestions.prepare every 5 minutes when content.suggestions.prepare is
+  // on. offers.activate/offers.expire are among the product schedules.
   void register_schedules(cron::Cron& cron);
 
 
@@ -64,6 +70,8 @@ class ContentModule {
   std::unique_ptr<Ingestion> ingestion_;
   std::unique_ptr<IdempotencyKeys> idempotency_;
   std::unique_ptr<Suggestions> suggestions_;
+  std::unique_ptr<Offers> offers_;
+  std::unique_ptr<Posts> posts_;
   std::unique_ptr<RouteDeps> route_deps_;
 };
 

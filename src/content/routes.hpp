@@ -7,6 +7,9 @@
 //                       GET|POST /api/v1/conversations/{fan_id}/messages
 //   suggestion_routes.cpp  POST /api/v1/conversations/{fan_id}/suggestions   (SSE with Accept: text/event-stream)
 //                       POST /api/v1/suggestions/{suggestion_id}/feedback, GET /api/v1/suggestions/stats
+//   offer_routes.cpp    GET|POST /api/v1/offers, GET|PATCH /api/v1/offers/{offer_id}, POST …/{offer_id}/cancel
+//   post_routes.cpp     GET|POST /api/v1/posts, GET|PATCH /api/v1/posts/{post_id}, POST …/cancel, …/published
+//                       POST /api/v1/posts/caption-ideas, GET /api/v1/posts/ideas
 //   persona_routes.cpp  GET|PUT /api/v1/persona
 //                       GET|POST /api/v1/saved-replies, PATCH|DELETE /api/v1/saved-replies/{reply_id}
 //
@@ -19,6 +22,8 @@
 #include "content/idempotency.hpp"
 #include "content/ingestion.hpp"
 #include "content/message_partitions.hpp"
+#include "content/offers.hpp"
+#include "content/posts.hpp"
 #include "content/suggestions.hpp"
 #include "huntaze/auth/access.hpp"
 #include "huntaze/db/database.hpp"
@@ -34,6 +39,9 @@ struct RouteDeps {
   IdempotencyKeys& idempotency;
   MessagePartitions& partitions;
   Suggestions& suggestions;
+  Offers& offers;
+  Posts& posts;
+  ai_router::AiRouter& router;
   const ContentConfig& config;
 };
 
@@ -41,5 +49,7 @@ void register_ingest_routes(http::Router& router, const RouteDeps& deps);
 void register_fan_routes(http::Router& router, const RouteDeps& deps);
 void register_persona_routes(http::Router& router, const RouteDeps& deps);
 void register_suggestion_routes(http::Router& router, const RouteDeps& deps);
+void register_offer_routes(http::Router& router, const RouteDeps& deps);
+void register_post_routes(http::Router& router, const RouteDeps& deps);
 
 }  // namespace huntaze::content

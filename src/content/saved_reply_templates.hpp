@@ -13,7 +13,8 @@ class SavedReplyTemplates final : public ai_router::TemplateSource {
  public:
   explicit SavedReplyTemplates(db::Database& db) : db_(db) {}
   // The workspace's saved replies (oldest first, at most 100) for the
-  // writing tasks; nothing for other tasks (classify has no canned answer).
+  // `generate` task (they are replies to fans); nothing for other tasks
+  // (captions are no chat replies; classify has no canned answer).
   boost::asio::awaitable<std::vector<std::string>> replies(const std::string& workspace,
                                                            const std::string& task) override;
 

@@ -14,13 +14,18 @@ namespace json = boost::json;
 
 namespace {
 
-// The fan, the persona and the latest messages (oldest first) in one round trip.
+// The fan, the persona, the latest messages (oldest first) and the offers
+// running now, in one round trip.
 constexpr const char* kLoad = R"(
 SELECT f.platform, coalesce(f.display_name, f.handle, ''), coalesce(f.tier, ''), f.lifetime_spend_cents, f.tags,
        coalesce(f.notes, ''), p.voice, p.tone, p.dos, p.donts, p.emoji_habits, p.price_list, p.languages,
        (SELECT coalesce(json_agg(json_build_array(m.id, m.incoming, m.body) ORDER BY m.sent_at, m.id), '[]')
           FROM (SELECT id, incoming, body, sent_at FROM content.messages
-                 WHERE fan_id = f.id ORDER BY sent_at DESC, id DESC LIMIT $3) m)
+                 WHERE fan_id = f.id ORDER BY sent_at DESC, id DESC LIMIT $3) m),
+       (SELECT coalesce(json_agg(json_build_array(o.title, o.kind, o.price, o.pct) ORDER BY o.starts_at, o.id), '[]')
+          FROM (SELECT id, title, kind, coalesce(price_cents, 0) AS price, coalesce(discount_percent, 0) AS pct, starts_at
+                  FROM content.offers WHERE creator_id = f.creator_id AND status = 'active'
+                 ORDER BY starts_at, id LIMIT 10) o)
   FROM content.fans f LEFT JOIN content.personas p ON p.creator_id = f.creator_id
  WHERE f.id = $1 AND f.creator_id = $2)";
 
@@ -154,6 +159,13 @@ asio::awaitable<SuggestionSet> Suggestions::suggest(Uuid workspace, Uuid fan, co
     }
   }
   while (!ctx.history.empty() && !ctx.history.back().incoming) ctx.history.pop_back();
+  const json::value offers = json::parse(row.get<db::Json>(14).text, ec);
+  if (!ec && offers.is_array())
+    for (const auto& o : offers.get_array()) {
+      const auto& a = o.as_array();
+      ctx.offers.push_back({std::string(a.at(0).as_string()), std::string(a.at(1).as_string()),
+                            a.at(2).to_number<int64_t>(), a.at(3).to_number<int>()});
+    }
   if (ctx.history.empty())
     throw ApiError(409, "nothing_to_answer", "the fan has not written anything to answer yet");
 
@@ -184,7 +196,8 @@ asio::awaitable<SuggestionSet> Suggestions::suggest(Uuid workspace, Uuid fan, co
     if (set.offline && templates_ && static_cast<int>(set.items.size()) < config_.count) {
       // The canned reply the router chose, then the saved replies after it.
       const std::string ws = workspace.str();
-      auto saved = co_await templates_->replies(ws, config_.task);
+      const std::string replies_task = "generate";  // saved replies are chat replies, whatever task wrote
+      auto saved = co_await templates_->replies(ws, replies_task);
       const auto chosen = set.items.empty() ? saved.end() : std::find(saved.begin(), saved.end(), set.items[0].text);
       const size_t start = chosen == saved.end() ? 0 : static_cast<size_t>(chosen - saved.begin()) + 1;
       for (size_t i = 0; i < saved.size() && static_cast<int>(set.items.size()) < config_.count; ++i) {

@@ -32,7 +32,7 @@ class ContentApp : public AuthApp {
           templates.provider = ai_router::Provider::templates;
           templates.auth = ai_router::Auth::none;
           c.ai.catalog.deployments = {templates};
-          c.ai.catalog.routes = {{"generate", {"templates"}}};
+          c.ai.catalog.routes = {{"generate", {"templates"}}, {"creative", {"templates"}}};
           if (adjust) adjust(c);
         }) {}
 
