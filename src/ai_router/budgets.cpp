@@ -116,11 +116,16 @@ Budgets::Budgets(redis::Redis& redis, db::Database& db, const Clock& clock, metr
 
 void Budgets::on_alert(AlertCallback callback) { alert_ = std::move(callback); }
 
-std::vector<Budgets::Counter> Budgets::counters(const std::string& workspace, const std::string& month) const {
+asio::awaitable<std::optional<int64_t>> Budgets::own_budget(const std::string& workspace) {
+  if (!source_ || workspace.empty()) co_return std::nullopt;
+  co_return co_await source_->monthly_budget_micros(workspace);
+}
+
+std::vector<Budgets::Counter> Budgets::counters(const std::string& workspace, const std::string& month,
+                                               int64_t workspace_budget) const {
   std::vector<Counter> out;
   if (!workspace.empty())
-    out.push_back(Counter{workspace_key(month, workspace), config_.workspace_monthly_micros, workspace,
-                          "workspace_budget"});
+    out.push_back(Counter{workspace_key(month, workspace), workspace_budget, workspace, "workspace_budget"});
   out.push_back(Counter{platform_key(month), config_.platform_monthly_micros, "", "platform_budget"});
   return out;
 }
@@ -250,10 +255,13 @@ asio::awaitable<Budgets::Admission> Budgets::admit(const std::string& workspace_
   const std::string workspace = canonical_workspace(workspace_in);
   const SysTime now = clock_.now();
   const std::string month = format_year_month(utc_month(now));
-  const std::vector<Counter> cs = counters(workspace, month);
+  const std::optional<int64_t> own = co_await own_budget(workspace);
+  const std::vector<Counter> cs = counters(workspace, month, own.value_or(config_.workspace_monthly_micros));
   const std::vector<int64_t> spent = co_await read(cs, month);
 
-  const char* over = nullptr;
+  // A budget of 0 from the workspace's plan means no AI at all; in the
+  // configuration it means no budget (the default of a fresh install).
+  const char* over = own && *own == 0 ? "workspace_budget" : nullptr;
   for (size_t i = 0; i < cs.size() && !over; ++i)
     if (cs[i].budget > 0 && spent[i] >= cs[i].budget) over = cs[i].reason;
   if (over && !config_.downgrade) {
@@ -304,7 +312,8 @@ asio::awaitable<void> Budgets::charge(const std::string& workspace_in, int64_t c
   }
 
   if (cost_micros <= 0) co_return;  // cache hits and free calls
-  const std::vector<Counter> cs = counters(workspace, month);
+  const std::optional<int64_t> own = co_await own_budget(workspace);
+  const std::vector<Counter> cs = counters(workspace, month, own.value_or(config_.workspace_monthly_micros));
   std::vector<std::string> keys;
   std::vector<std::string> args{std::to_string(cost_micros), std::to_string(kMonthTtlSeconds)};
   for (const auto& c : cs) {
@@ -332,7 +341,7 @@ asio::awaitable<int64_t> Budgets::spent(const std::string& workspace_in) {
   const std::string workspace = canonical_workspace(workspace_in);
   const std::string month = format_year_month(utc_month(clock_.now()));
   // The workspace's own counter comes first; "" has only the platform's.
-  const std::vector<Counter> cs = counters(workspace, month);
+  const std::vector<Counter> cs = counters(workspace, month, config_.workspace_monthly_micros);
   const std::vector<int64_t> values = co_await read(cs, month);
   co_return values.front();
 }

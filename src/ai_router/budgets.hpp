@@ -42,6 +42,8 @@
 // clock and metrics must outlive the Budgets.
 #pragma once
 
+#include "huntaze/ai_router/budget_source.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <atomic>
 #include <chrono>
@@ -125,6 +127,9 @@ class Budgets {
   // Called for each alert. Set once, before use.
   using AlertCallback = std::function<void(const BudgetAlert&)>;
   void on_alert(AlertCallback callback);
+  // Per-workspace budgets (the plans of billing). Set once, before use; the
+  // source must outlive the Budgets.
+  void set_budget_source(BudgetSource* source) { source_ = source; }
 
  private:
   struct Counter {
@@ -133,7 +138,11 @@ class Budgets {
     std::string alert_workspace;  // what the alert callback is told
     const char* reason;           // rejection label when it is over budget
   };
-  std::vector<Counter> counters(const std::string& workspace, const std::string& month) const;
+  // `workspace_budget`: the workspace's budget (the source's, else config's).
+  std::vector<Counter> counters(const std::string& workspace, const std::string& month,
+                                int64_t workspace_budget) const;
+  // The source's answer for the workspace; nullopt without a source or an answer.
+  boost::asio::awaitable<std::optional<int64_t>> own_budget(const std::string& workspace);
   boost::asio::awaitable<std::vector<int64_t>> read(const std::vector<Counter>& counters, const std::string& month);
   std::vector<BudgetAlert> charge_locally(const std::vector<Counter>& counters, std::chrono::year_month month,
                                          int64_t cost);
@@ -156,6 +165,7 @@ class Budgets {
   RedisRateLimiter redis_rate_;
   LocalRateLimiter local_rate_;
   AlertCallback alert_;
+  BudgetSource* source_ = nullptr;
 
   metrics::Family<metrics::Counter>& rejections_;
   metrics::Counter& downgrades_;

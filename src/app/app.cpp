@@ -20,6 +20,7 @@
 #include "auth/auth_module.hpp"
 #include "content/content_module.hpp"
 #include "content/saved_reply_templates.hpp"
+#include "content/workspace_plans.hpp"
 #include "app/product_schedules.hpp"
 #include "app/process_metrics.hpp"
 #include "db/pg_pool.hpp"
@@ -96,6 +97,7 @@ struct App::Impl {
   std::unique_ptr<auth::AuthModule> auth;
   std::unique_ptr<content::ContentModule> content;
   std::unique_ptr<content::SavedReplyTemplates> saved_replies;
+  std::unique_ptr<content::WorkspacePlans> plans;  // billing's plans: the router's per-workspace budgets
 
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -169,7 +171,7 @@ struct App::Impl {
     auth->register_jobs(job_registry);  // before the worker and cron take the registry's kinds
     content = std::make_unique<content::ContentModule>(
         content::ContentDeps{*database, compute, clock, metrics, auth->guard(), *job_queue, *ai_router,
-                             saved_replies.get()},
+                             saved_replies.get(), *plans, nullptr},
         config.content);
     content->register_jobs(job_registry);
     budget_alerts = std::make_unique<ai_router::BudgetAlertPublisher>(ioc.get_executor(), *database, *job_queue);
@@ -198,6 +200,8 @@ struct App::Impl {
     ai_cache = std::make_unique<ai_router::ResponseCache>(*redis, metrics, cache_config);
     ai_usage = std::make_unique<ai_router::UsageLog>(ioc.get_executor(), *database, clock, metrics, config.ai.usage);
     ai_budgets = std::make_unique<ai_router::Budgets>(*redis, *database, clock, metrics, config.ai.budgets);
+    plans = std::make_unique<content::WorkspacePlans>(*database, clock, config.content.billing);
+    ai_budgets->set_budget_source(plans.get());
     // The offline fallback answers from the workspace's own saved replies.
     saved_replies = std::make_unique<content::SavedReplyTemplates>(*database);
     ai_router::RouterDeps deps{*http_client,         clock,           metrics, ai_cache.get(), ai_usage.get(),

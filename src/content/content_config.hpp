@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <string>
 
 #include "huntaze/core/config.hpp"
@@ -45,10 +46,35 @@ struct SuggestionsConfig {
   int prepare_batch = 50;  // conversations per run
 };
 
+// A plan of `content.billing.plans`. Money in cents.
+struct Plan {
+  std::string name;
+  int64_t price_cents = 0;        // per month
+  int64_t ai_included_cents = 0;  // AI usage the price covers; beyond it is billed at cost (+ markup)
+  int64_t ai_budget_cents = 0;    // the month's AI cap passed to the router; 0: no cap of the plan's own
+  uint64_t storage_bytes = 10ull << 30;
+  int64_t videos_per_month = 100;
+  std::string stripe_price;  // the Stripe price id whose subscription means this plan
+};
+
+struct BillingConfig {
+  std::map<std::string, Plan> plans{{"default", Plan{.name = "default"}}};  // by name; always holds default_plan
+  std::string default_plan = "default";
+  int ai_markup_percent = 0;                 // on AI usage beyond what the plan includes
+  int64_t storage_overage_cents_per_gib = 0;  // per started GiB beyond the plan, per month
+  int64_t video_overage_cents = 0;            // per video beyond the plan
+  Secret stripe_webhook_secret;               // whsec_...; empty: the Stripe webhook is off
+  std::chrono::seconds stripe_tolerance{std::chrono::minutes(5)};
+  std::string currency = "USD";
+
+  const Plan& plan(const std::string& name) const;  // the default plan for unknown names
+};
+
 struct ContentConfig {
   IngestConfig ingest;
   MessagesConfig messages;
   SuggestionsConfig suggestions;
+  BillingConfig billing;
   std::chrono::seconds idempotency_ttl{std::chrono::hours(24)};
 };
 

@@ -5,7 +5,10 @@
 #include "content/ingestion.hpp"
 #include "content/message_partitions.hpp"
 #include "content/routes.hpp"
+#include "content/billing.hpp"
 #include "content/offers.hpp"
+#include "content/workspace_plans.hpp"
+#include "huntaze/core/time_format.hpp"
 #include "content/posts.hpp"
 #include "content/suggestions.hpp"
 #include "huntaze/jobs/job.hpp"
@@ -21,6 +24,7 @@ ContentModule::ContentModule(ContentDeps deps, ContentConfig config) : deps_(dep
   idempotency_ = std::make_unique<IdempotencyKeys>(deps_.db, deps_.clock, config_.idempotency_ttl);
   offers_ = std::make_unique<Offers>(deps_.db, deps_.queue, deps_.clock);
   posts_ = std::make_unique<Posts>(deps_.db, deps_.queue, deps_.clock);
+  billing_ = std::make_unique<Billing>(deps_.db, deps_.clock, deps_.plans, deps_.media_usage, config_.billing);
   suggestions_ = std::make_unique<Suggestions>(deps_.db, deps_.router, deps_.templates, deps_.clock, deps_.metrics,
                                                config_.suggestions);
 }
@@ -30,13 +34,14 @@ ContentModule::~ContentModule() = default;
 void ContentModule::register_routes(http::Router& router) {
   // The routes keep a pointer to these, owned here: the module outlives the server.
   route_deps_ = std::make_unique<RouteDeps>(
-      RouteDeps{deps_.db, deps_.clock, deps_.guard, *ingestion_, *idempotency_, *partitions_, *suggestions_, *offers_, *posts_, deps_.router, config_});
+      RouteDeps{deps_.db, deps_.clock, deps_.guard, *ingestion_, *idempotency_, *partitions_, *suggestions_, *offers_, *posts_, *billing_, deps_.router, config_});
   register_ingest_routes(router, *route_deps_);
   register_fan_routes(router, *route_deps_);
   register_persona_routes(router, *route_deps_);
   register_suggestion_routes(router, *route_deps_);
   register_offer_routes(router, *route_deps_);
   register_post_routes(router, *route_deps_);
+  register_billing_routes(router, *route_deps_);
 }
 
 void ContentModule::register_schedules(cron::Cron& cron) {
@@ -91,6 +96,24 @@ void ContentModule::register_jobs(jobs::JobRegistry& registry) {
         co_await posts_->due(id, deps_.clock.now());
       },
       maintenance);
+  // The month before the tick (cron adds "tick"), or {"month": "YYYY-MM"} for a re-run.
+  registry.add(
+      kBillingMonthlyKind,
+      [this](jobs::JobContext& job) -> asio::awaitable<void> {
+        const auto* payload = job.payload().if_object();
+        std::optional<std::chrono::year_month> month;
+        if (const auto* m = payload ? payload->if_contains("month") : nullptr; m && m->is_string()) {
+          const auto t = parse_iso8601(std::string(m->get_string()) + "-01T00:00:00Z");
+          if (!t) throw jobs::DiscardJob("billing.monthly: month must be YYYY-MM");
+          month = utc_month(*t);
+        } else {
+          const auto* tick = payload ? payload->if_contains("tick") : nullptr;
+          const auto at = tick && tick->is_string() ? parse_iso8601(tick->get_string()) : std::nullopt;
+          month = utc_month(at.value_or(deps_.clock.now())) - std::chrono::months(1);
+        }
+        co_await billing_->invoice_month(*month, &job);
+      },
+      jobs::KindOptions{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 10}});
   registry.add(
       kPrepareKind,
       [this](jobs::JobContext& job) -> asio::awaitable<void> {

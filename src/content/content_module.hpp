@@ -12,6 +12,7 @@
 #include "huntaze/ai_router/router.hpp"
 #include "huntaze/ai_router/template_source.hpp"
 #include "huntaze/auth/access.hpp"
+#include "huntaze/content/plans.hpp"
 #include "huntaze/cron/cron.hpp"
 #include "huntaze/core/clock.hpp"
 #include "huntaze/core/compute.hpp"
@@ -23,6 +24,8 @@
 
 namespace huntaze::content {
 
+class WorkspacePlans;
+
 struct ContentDeps {
   db::Database& db;
   Compute& compute;
@@ -32,6 +35,8 @@ struct ContentDeps {
   jobs::JobQueue& queue;
   ai_router::AiRouter& router;
   ai_router::TemplateSource* templates;  // the saved replies the router's templates provider reads, or null
+  WorkspacePlans& plans;                 // also the router's budget source (built before the router)
+  MediaUsageSource* media_usage;         // what media stored and processed, for invoices; null until media exists
 };
 
 // Job kinds, scheduled by the composition root.
@@ -46,6 +51,7 @@ class Ingestion;
 class IdempotencyKeys;
 class Suggestions;
 class Offers;
+class Billing;
 class Posts;
 struct RouteDeps;
 
@@ -72,6 +78,7 @@ class ContentModule {
   std::unique_ptr<Suggestions> suggestions_;
   std::unique_ptr<Offers> offers_;
   std::unique_ptr<Posts> posts_;
+  std::unique_ptr<Billing> billing_;
   std::unique_ptr<RouteDeps> route_deps_;
 };
 

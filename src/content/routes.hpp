@@ -10,6 +10,8 @@
 //   offer_routes.cpp    GET|POST /api/v1/offers, GET|PATCH /api/v1/offers/{offer_id}, POST …/{offer_id}/cancel
 //   post_routes.cpp     GET|POST /api/v1/posts, GET|PATCH /api/v1/posts/{post_id}, POST …/cancel, …/published
 //                       POST /api/v1/posts/caption-ideas, GET /api/v1/posts/ideas
+//   billing_routes.cpp  GET /api/v1/billing, GET /api/v1/billing/invoices[/{invoice_id}]
+//                       POST /api/v1/billing/stripe/webhook   (Stripe-Signature)
 //   persona_routes.cpp  GET|PUT /api/v1/persona
 //                       GET|POST /api/v1/saved-replies, PATCH|DELETE /api/v1/saved-replies/{reply_id}
 //
@@ -18,6 +20,7 @@
 // `read` scope to read and `ingest` to ingest.
 #pragma once
 
+#include "content/billing.hpp"
 #include "content/content_config.hpp"
 #include "content/idempotency.hpp"
 #include "content/ingestion.hpp"
@@ -41,6 +44,7 @@ struct RouteDeps {
   Suggestions& suggestions;
   Offers& offers;
   Posts& posts;
+  Billing& billing;
   ai_router::AiRouter& router;
   const ContentConfig& config;
 };
@@ -51,5 +55,6 @@ void register_persona_routes(http::Router& router, const RouteDeps& deps);
 void register_suggestion_routes(http::Router& router, const RouteDeps& deps);
 void register_offer_routes(http::Router& router, const RouteDeps& deps);
 void register_post_routes(http::Router& router, const RouteDeps& deps);
+void register_billing_routes(http::Router& router, const RouteDeps& deps);
 
 }  // namespace huntaze::content

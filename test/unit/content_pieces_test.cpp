@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "content/billing.hpp"
 #include "content/ingest_items.hpp"
 #include "content/json_fields.hpp"
 #include "content/signed_payload.hpp"
@@ -159,4 +160,27 @@ TEST_CASE("suggestion prompts and answers", "[content][unit]") {
   CHECK(messages[3].role == "user");
   // Deterministic: the same context asks the same question (the cache key).
   CHECK(generate_messages(ctx)[0].content == system);
+}
+
+TEST_CASE("invoice lines: the plan, and usage beyond what it includes", "[content][unit]") {
+  BillingConfig config;
+  config.ai_markup_percent = 10;
+  config.storage_overage_cents_per_gib = 25;
+  config.video_overage_cents = 50;
+  Plan plan{.name = "starter", .price_cents = 2900, .ai_included_cents = 500, .storage_bytes = 1ull << 30,
+            .videos_per_month = 10};
+  const std::chrono::year_month m{std::chrono::year(2026), std::chrono::October};
+  // Within the plan: only its price.
+  auto lines = invoice_lines(plan, UsageFigures{.ai_cost_micros = 4'999'999, .media = {1ull << 29, 10}}, config, m);
+  REQUIRE(lines.size() == 4);
+  int64_t total = 0;
+  for (const auto& l : lines) total += l.amount_cents;
+  CHECK(total == 2900);
+  CHECK(lines[0].description == "Plan starter, 2026-10");
+  // Beyond it: AI at cost plus 10% (rounded up to the cent), each started GiB, each video.
+  lines = invoice_lines(plan, UsageFigures{.ai_cost_micros = 6'000'000, .media = {(1ull << 30) + 1, 13}}, config, m);
+  CHECK(lines[1].amount_cents == 110);  // $1.00 over, +10%
+  CHECK(lines[1].quantity == 6'000'000);
+  CHECK(lines[2].amount_cents == 25);   // one started GiB over
+  CHECK(lines[3].amount_cents == 150);  // three videos over
 }
