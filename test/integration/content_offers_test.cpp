@@ -181,6 +181,10 @@ TEST_CASE("offers and posts over HTTP: validation, live moves, tenancy", "[conte
   CHECK(scheduled.str("status") == "scheduled");
   CHECK(test::eventually([&] { return !t.as(u.access, "GET", "/api/v1/posts/" + post.str("id")).body.at("due_at").is_null(); }, 20s));
   CHECK(t.as(u.access, "GET", "/api/v1/posts?status=scheduled").body.at("items").as_array().size() == 1);
+  Reply draft = t.as(u.access, "POST", "/api/v1/posts", R"({"platform":"onlyfans","caption":"maybe later"})");
+  CHECK(t.as(u.access, "POST", "/api/v1/posts/" + draft.str("id") + "/cancel").str("status") == "canceled");
+  CHECK(t.as(u.access, "POST", "/api/v1/posts/" + draft.str("id") + "/cancel").status == 409);
+  CHECK(t.as(u.access, "POST", "/api/v1/posts/" + draft.str("id") + "/published", "{}").status == 409);
 
   // Another workspace sees none of it.
   auto other = t.sign_up_and_log_in("other@example.com");
