@@ -2,7 +2,8 @@
 -- Written only by the content module.
 --
 -- Both move through their states at exact times: a job is enqueued for each
--- start, end and due time (offers.start, offers.end, posts.due), and cron
+-- start, end and due time (offers.activate, offers.expire, posts.due, each
+-- with the row's id), and cron
 -- sweeps catch anything a job missed. Every transition is one conditional
 -- UPDATE (WHERE status = <from> AND <time> <= now), so a job and a sweep
 -- racing each other move an offer or a post once, and its event is

@@ -229,17 +229,20 @@ asio::awaitable<StripeOutcome> Billing::stripe_event(const std::string& body) {
       if (!customer.empty()) customer_id = customer;
       const std::string default_plan = config_.default_plan;
       // The workspace row may not exist yet (the default plan until now);
-      // an older event than the last one applied changes nothing.
+      // an older event than the last one applied changes nothing; a paid or
+      // failed invoice never revives a canceled subscription (only a
+      // subscription event does).
       auto applied = co_await tx.query(
           "INSERT INTO content.workspace_plans AS p (creator_id, plan, status, stripe_customer_id, "
           "stripe_subscription_id, current_period_end, stripe_event_at, updated_at) "
           "SELECT $1, coalesce($2, $9), $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM auth.workspaces WHERE id = $1) "
-          "ON CONFLICT (creator_id) DO UPDATE SET plan = coalesce($2, p.plan), status = $3, "
+          "ON CONFLICT (creator_id) DO UPDATE SET plan = coalesce($2, p.plan), "
+          "status = CASE WHEN $10 AND p.status = 'canceled' THEN p.status ELSE $3 END, "
           "stripe_customer_id = coalesce($4, p.stripe_customer_id), "
           "stripe_subscription_id = coalesce($5, p.stripe_subscription_id), "
           "current_period_end = coalesce($6, p.current_period_end), stripe_event_at = $7, updated_at = $8 "
           "WHERE p.stripe_event_at IS NULL OR p.stripe_event_at <= $7 RETURNING 1",
-          *workspace, plan, status, customer_id, subscription, period_end, event_at, now, default_plan);
+          *workspace, plan, status, customer_id, subscription, period_end, event_at, now, default_plan, invoice_event);
       outcome.outcome = applied.empty() ? "ignored: unknown workspace or an older event" : "applied";
       if (!applied.empty()) touched = workspace;
     }

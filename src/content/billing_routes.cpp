@@ -28,7 +28,7 @@ void register_billing_routes(http::Router& router, const RouteDeps& deps) {
              }));
 
   router.get("/api/v1/billing/invoices",
-             auth::guarded(g, need(auth::Role::manager), [d](http::Request& req, const auth::Access& who) -> Pass {
+             auth::guarded(g, need(auth::Role::manager, auth::scope_admin), [d](http::Request& req, const auth::Access& who) -> Pass {
                const int limit = page_limit(req);
                const auto cursor = page_cursor(req, 2);
                auto page = co_await d->billing.invoices(who.workspace_id, limit, cursor);
@@ -36,7 +36,7 @@ void register_billing_routes(http::Router& router, const RouteDeps& deps) {
              }));
 
   router.get("/api/v1/billing/invoices/{invoice_id}",
-             auth::guarded(g, need(auth::Role::manager), [d](http::Request& req, const auth::Access& who) -> Pass {
+             auth::guarded(g, need(auth::Role::manager, auth::scope_admin), [d](http::Request& req, const auth::Access& who) -> Pass {
                const Uuid id = path_uuid(req, "invoice_id", "invoice");
                auto invoice = co_await d->billing.invoice(who.workspace_id, id);
                if (!invoice) throw ApiError::not_found("invoice not found");

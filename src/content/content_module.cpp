@@ -11,6 +11,7 @@
 #include "huntaze/core/time_format.hpp"
 #include "content/posts.hpp"
 #include "content/suggestions.hpp"
+#include "huntaze/jobs/batched_delete.hpp"
 #include "huntaze/jobs/job.hpp"
 
 namespace huntaze::content {
@@ -122,7 +123,15 @@ void ContentModule::register_jobs(jobs::JobRegistry& registry) {
       jobs::KindOptions{.queue = "default", .policy = jobs::RetryPolicy{.max_attempts = 3}});
   registry.add(
       kPruneKind,
-      [this](jobs::JobContext& job) -> asio::awaitable<void> { co_await idempotency_->prune(&job); },
+      [this](jobs::JobContext& job) -> asio::awaitable<void> {
+        co_await idempotency_->prune(&job);
+        // Stripe retries a delivery for three days: a month of event ids is plenty.
+        db::Params before{db::Timestamp(deps_.clock.now() - std::chrono::days(30))};
+        co_await jobs::delete_in_batches(deps_.db,
+                                         "DELETE FROM content.stripe_events WHERE id IN (SELECT id FROM "
+                                         "content.stripe_events WHERE received_at < $1 LIMIT $2)",
+                                         std::move(before), 1000, &job);
+      },
       maintenance);
 }
 

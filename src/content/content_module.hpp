@@ -42,7 +42,7 @@ struct ContentDeps {
 // Job kinds, scheduled by the composition root.
 inline constexpr const char* kPartitionsKind = "content.partitions";  // next months of content.messages
 inline constexpr const char* kArchiveKind = "content.archive";        // old months to content_archive
-inline constexpr const char* kPruneKind = "content.prune";            // expired Idempotency-Keys
+inline constexpr const char* kPruneKind = "content.prune";            // expired Idempotency-Keys, old Stripe event ids
 inline constexpr const char* kPrepareKind = "suggestions.prepare";    // suggestions ahead of the chatter
 
 class MessagePartitions;

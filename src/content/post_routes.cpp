@@ -159,9 +159,11 @@ void register_post_routes(http::Router& router, const RouteDeps& deps) {
                                   "SELECT voice, tone FROM content.personas WHERE creator_id = $1", who.workspace_id);
                               std::string system =
                                   "You write social media captions for a content creator, in first person.";
-                              if (!voice.empty())
-                                system += " Voice: " + voice.front().get<std::string>(0) +
-                                          ". Tone: " + voice.front().get<std::string>(1) + ".";
+                              if (!voice.empty()) {
+                                const auto v = voice.front().get<std::string>(0), t = voice.front().get<std::string>(1);
+                                if (!v.empty()) system += " Voice: " + v + ".";
+                                if (!t.empty()) system += " Tone: " + t + ".";
+                              }
                               system += " Write exactly " + std::to_string(count) +
                                         " different captions, each under 220 characters, with a line containing "
                                         "only --- between them and nothing else.";

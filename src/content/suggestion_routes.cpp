@@ -65,12 +65,26 @@ Pass suggest(const RouteDeps& d, http::Request& req, const auth::Access& who) {
     co_return json_response(200, to_json(*set));
   }
 
-  // Refusals that need no model (unknown fan, nothing to answer) are
-  // checked by the first step of suggest(), before the status line: the
-  // producer below only runs once the 200 is committed, so check first.
-  auto exists = co_await d.db.query(
-      "SELECT 1 FROM content.fans WHERE id = $1 AND creator_id = $2", fan, who.workspace_id);
-  if (exists.empty()) throw ApiError::not_found("conversation not found");
+  // What can be refused without a model is refused before the status line
+  // (the producer below only runs once the 200 is committed): an unknown
+  // fan, a fan who never wrote, a writing task with no route.
+  auto state = co_await d.db.query(
+      "SELECT EXISTS (SELECT 1 FROM content.messages m WHERE m.fan_id = f.id AND m.incoming) "
+      "FROM content.fans f WHERE f.id = $1 AND f.creator_id = $2",
+      fan, who.workspace_id);
+  if (state.empty()) throw ApiError::not_found("conversation not found");
+  if (!state.front().get<bool>(0))
+    throw ApiError(409, "nothing_to_answer", "the fan has not written anything to answer yet");
+  ai_router::AiRequest probe;
+  probe.task = d.config.suggestions.task;
+  probe.messages = {{"user", "?", {}}};
+  std::optional<ai_router::AiError> refused;
+  try {
+    d.router.check(probe);
+  } catch (const ai_router::AiError& e) {
+    refused = e;
+  }
+  if (refused) throw api_error(*refused);
   const Uuid workspace = who.workspace_id;
   const std::string request_id = req.request_id;
   Suggestions* service = &d.suggestions;
@@ -89,8 +103,9 @@ Pass suggest(const RouteDeps& d, http::Request& req, const auth::Access& who) {
     try {
       set = co_await service->suggest(workspace, fan, request_id, &sink, &on_category);
     } catch (const ai_router::AiError& e) {
-      code = std::string(ai_router::to_string(e.kind()));
-      message = e.what();
+      const ApiError mapped = api_error(e);
+      code = mapped.code();
+      message = mapped.what();
     } catch (const ApiError& e) {
       code = e.code();
       message = e.what();

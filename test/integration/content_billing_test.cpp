@@ -176,6 +176,9 @@ TEST_CASE("the Stripe webhook: signatures, replays, duplicates and late events",
   deliver(stripe_event("evt_4", "customer.subscription.deleted", now, subscription(u.workspace, "canceled", "price_pro")),
           now);
   CHECK(t.as(u.access, "GET", "/api/v1/billing").str("status") == "canceled");
+  // A paid invoice afterwards does not bring a canceled subscription back.
+  deliver(stripe_event("evt_5", "invoice.paid", now + 1, R"({"id":"in_2","customer":"cus_1"})"), now);
+  CHECK(t.as(u.access, "GET", "/api/v1/billing").str("status") == "canceled");
   t.ingest(u.access, "messages", json::array{ContentApp::message("m1", "f1", minutes_ago(1), "hi")});
   const std::string fan = t.scalar("SELECT id FROM content.fans WHERE platform_fan_id = 'f1'");
   Reply refused = t.as(u.access, "POST", "/api/v1/conversations/" + fan + "/suggestions");

@@ -191,6 +191,11 @@ TEST_CASE("spam gets no replies, and a fan who never wrote has nothing to answer
   s.app.ingest(v.access, "messages", json::array{ContentApp::message("o1", "silent", minutes_ago(1), "hello?", "out")});
   const std::string silent = s.app.scalar("SELECT id FROM content.fans WHERE platform_fan_id = 'silent'");
   CHECK(s.app.as(v.access, "POST", "/api/v1/conversations/" + silent + "/suggestions").code() == "nothing_to_answer");
+  // The streamed variant refuses it before its status line too.
+  Reply streamed = s.app.as(v.access, "POST", "/api/v1/conversations/" + silent + "/suggestions", "",
+                            "Accept: text/event-stream\r\n");
+  CHECK(streamed.status == 409);
+  CHECK(streamed.code() == "nothing_to_answer");
 }
 
 TEST_CASE("suggestions.prepare writes suggestions for conversations waiting on a reply", "[content][suggestions]") {
