@@ -24,14 +24,14 @@ bench_cleanup() {
   rm -rf "$tmp"
 }
 
-# start_server [VAR=value ...]: build/release/huntaze with config/dev.yaml on
+# start_server [VAR=value ...]: build/release/huntaze with $BENCH_CONFIG (default config/dev.yaml) on
 # a free port ($port), quiet, no access log unless the arguments say so;
 # returns once /healthz answers.
 start_server() {
   port=$(free_port)
   env HUNTAZE_DATABASE_URL="$(pg_url "$pg_port" huntaze)" HUNTAZE_REDIS_PORT="$redis_port" \
     HUNTAZE_SERVER_PORT="$port" HUNTAZE_SERVER_ACCESS_LOG=false HUNTAZE_LOG_LEVEL=warn "$@" \
-    build/release/huntaze serve --config config/dev.yaml >"$tmp/server.log" 2>&1 &
+    build/release/huntaze serve --config "${BENCH_CONFIG:-config/dev.yaml}" >"$tmp/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 100); do
     build/release/huntaze healthcheck --url "http://127.0.0.1:$port/healthz" 2>/dev/null && return 0
