@@ -128,9 +128,10 @@ TEST_CASE("serve with jobs.admin_api lists the product schedules on the admin li
   std::vector<std::string> names;
   for (const auto& s : body.at("schedules").as_array()) names.emplace_back(s.at("name").as_string());
   std::sort(names.begin(), names.end());
-  CHECK(names == std::vector<std::string>{"ai.budget_reconcile", "ai.prompt_samples_prune", "ai.usage_partitions", "auth.prune",
-                                          "billing.monthly", "events.dispatch",
-                                          "insights.daily", "jobs.prune", "offers.activate", "offers.expire"});
+  CHECK(names == std::vector<std::string>{"ai.budget_reconcile", "ai.prompt_samples_prune", "ai.usage_partitions",
+                                          "auth.prune", "billing.monthly", "content.archive", "content.partitions",
+                                          "content.prune", "events.dispatch", "insights.daily", "jobs.prune",
+                                          "offers.activate", "offers.expire", "posts.due"});
   CHECK(test::http_get(app.admin_port(), "/api/v1/admin/jobs?state=discarded").status == 200);
   CHECK(test::http_get(app.port(), "/api/v1/admin/jobs").status == 401);  // the main listener wants a platform admin
   app.request_stop();
