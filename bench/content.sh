@@ -29,7 +29,10 @@
 # them), CONNECTIONS (timeline, 64), LIGHT_CONNECTIONS (timeline again, 8),
 # CONTENT_BENCH_ROWS (10000000), CONTENT_BENCH_FANS (20000),
 # CONTENT_BENCH_MONTHS (20), FILL_JOBS (parallel partition fills, 2),
-# TIMELINE_LIMIT (messages per page read, 50).
+# TIMELINE_LIMIT (messages per page read, 50), INGEST_LIVE (1: every message
+# newer than the last, as a live stream sends them, so each batch moves each of
+# its fans' last-message times; 0, the default: times spread over 30 days, as
+# a backfill sends them, where most batches move no fan).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib/common.sh"
 cd "$HUNTAZE_ROOT"
@@ -79,7 +82,7 @@ export BENCH_WORKSPACE=$workspace
 log "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; workspace $workspace"
 
 # ---- 1. Ingestion ---------------------------------------------------------
-export BENCH_TOKEN=$token BENCH_FANS=$ingest_fans BENCH_FANS_PER_BATCH=$fans_per_batch BENCH_BATCH=$batch BENCH_NOW=$(date +%s) BENCH_SPREAD=$((30 * 86400))
+export BENCH_TOKEN=$token BENCH_FANS=$ingest_fans BENCH_FANS_PER_BATCH=$fans_per_batch BENCH_BATCH=$batch BENCH_NOW=$(date +%s) BENCH_SPREAD=$((30 * 86400)) BENCH_LIVE=${INGEST_LIVE:-0}
 
 # One batch by hand first: it must create all 500 messages (and the fans).
 sample_body() {

@@ -18,6 +18,7 @@ end
 
 local batch, fans, per_batch, now, spread, headers
 local n = 0
+local live = false
 
 function init(args)
   batch = tonumber(os.getenv("BENCH_BATCH") or "500")
@@ -25,6 +26,7 @@ function init(args)
   per_batch = math.min(fans, tonumber(os.getenv("BENCH_FANS_PER_BATCH") or tostring(fans)))
   now = tonumber(os.getenv("BENCH_NOW"))
   spread = tonumber(os.getenv("BENCH_SPREAD") or "2592000")
+  live = os.getenv("BENCH_LIVE") == "1"
   headers = {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN"),
@@ -53,9 +55,15 @@ function request()
     local seq = n * batch + i
     local fan = (first_fan + i % per_batch) % fans
     local t = now - ((seq * 61 + tid * 17) % spread)
+    local stamp = os.date("!%Y-%m-%dT%H:%M:%SZ", t)
+    if live then
+      -- A live stream: every message newer than the last, so every batch
+      -- moves each of its fans' last-message times (a fan-row write each).
+      stamp = os.date("!%Y-%m-%dT%H:%M:%S", os.time()) .. string.format(".%06dZ", seq % 1000000)
+    end
     parts[#parts + 1] = string.format(
       '{"platform_message_id":"t%d-%d-%d","platform_fan_id":"fan-%d","direction":"%s","body":"%s","sent_at":"%s"}',
-      tid, n, i, fan, (seq % 3 == 0) and "out" or "in", bodies[seq % #bodies + 1], os.date("!%Y-%m-%dT%H:%M:%SZ", t))
+      tid, n, i, fan, (seq % 3 == 0) and "out" or "in", bodies[seq % #bodies + 1], stamp)
   end
   local body = '{"platform":"onlyfans","items":[' .. table.concat(parts, ",") .. ']}'
   return wrk.format("POST", "/api/v1/ingest/messages", headers, body)

@@ -78,13 +78,23 @@ WITH input AS (
   SELECT r.fan_id, r.sent_at, r.id, $1, r.incoming, r.body, r.pid, r.ppv
     FROM resolved r JOIN keys k ON k.message_id = r.id
   RETURNING fan_id, sent_at, incoming
+), locked AS (
+  -- The batch's fans locked in id order before any is written: concurrent
+  -- batches over the same fans then queue instead of deadlocking (and
+  -- waiting out deadlock_timeout, a second, before one of them is undone).
+  SELECT id FROM content.fans WHERE id IN (SELECT fan_id FROM ins) ORDER BY id FOR NO KEY UPDATE
 ), touched AS (
   UPDATE content.fans f
      SET last_message_at = greatest(f.last_message_at, a.last_at),
          last_incoming_at = greatest(f.last_incoming_at, a.last_in)
     FROM (SELECT fan_id, max(sent_at) AS last_at, max(sent_at) FILTER (WHERE incoming) AS last_in
             FROM ins GROUP BY fan_id) a
+    JOIN locked l ON l.id = a.fan_id
    WHERE f.id = a.fan_id
+     -- Only when a time moves forward: a backfill of older history writes no
+     -- fan row (each write rewrites all of the row's index entries).
+     AND (f.last_message_at IS NULL OR a.last_at > f.last_message_at
+          OR (a.last_in IS NOT NULL AND (f.last_incoming_at IS NULL OR a.last_in > f.last_incoming_at)))
 )
 SELECT i.ord, coalesce(k.message_id, mk.message_id), CASE WHEN k.message_id IS NOT NULL THEN 'created' ELSE 'unchanged' END
   FROM input i
