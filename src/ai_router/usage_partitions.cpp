@@ -18,14 +18,21 @@ db::MonthlyPartitions partitions(db::Database& db) { return db::MonthlyPartition
 
 year_month usage_month(SysTime t) { return utc_month(t); }
 
+namespace {
+
+SysTime retire_before(SysTime now, std::chrono::hours retention) {
+  return now - std::chrono::duration_cast<std::chrono::microseconds>(retention);
+}
+
+}  // namespace
+
 bool usage_month_expired(year_month month, SysTime now, std::chrono::hours retention) {
-  return db::month_end(month) < now - std::chrono::duration_cast<std::chrono::microseconds>(retention);
+  return db::retired(month, retire_before(now, retention));
 }
 
 asio::awaitable<std::pair<int, int>> maintain_usage_partitions(db::Database& db, SysTime now,
                                                                std::chrono::hours retention) {
-  const db::PartitionPass pass{
-      .now = now, .months_ahead = 2, .retire_before = now - std::chrono::duration_cast<std::chrono::microseconds>(retention)};
+  const db::PartitionPass pass{.now = now, .months_ahead = 2, .retire_before = retire_before(now, retention)};
   auto table = partitions(db);
   auto result = co_await table.maintain(pass);
   co_return std::pair<int, int>(result.created, result.retired);

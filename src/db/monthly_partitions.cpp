@@ -58,6 +58,8 @@ std::string month_start_literal(year_month m) { return "'" + format_iso8601(mont
 
 SysTime month_end(year_month m) { return month_start(m + std::chrono::months(1)); }
 
+bool retired(year_month m, SysTime retire_before) { return month_end(m) < retire_before; }
+
 MonthlyPartitions::MonthlyPartitions(Database& db, PartitionedTable table) : db_(db), table_(std::move(table)) {
   if (!identifier(table_.schema) || !identifier(table_.table))
     throw std::invalid_argument("monthly partitions: bad table name " + table_.schema + "." + table_.table);
@@ -105,8 +107,9 @@ asio::awaitable<PartitionPassResult> MonthlyPartitions::locked_pass(const std::v
     PartitionPassResult result;
     for (const auto& m : create) {
       if (!formattable(m) || existing.contains(m)) continue;
-      // IF NOT EXISTS on top of the catalog check under the lock: harmless,
-      // and a detached table of that name fails the pass rather than being reused.
+      // No IF NOT EXISTS: the catalog was read under the lock, and a table of
+      // that name that is no partition (detached by hand) fails the pass
+      // rather than being reused.
       const std::string ddl = "CREATE TABLE " + table_.schema + "." + partition_name(m) + " PARTITION OF " + parent +
                               " FOR VALUES FROM (" + month_start_literal(m) + ") TO (" +
                               month_start_literal(m + std::chrono::months(1)) + ")";
@@ -116,13 +119,34 @@ asio::awaitable<PartitionPassResult> MonthlyPartitions::locked_pass(const std::v
     }
     if (retire && retire->retire_before) {
       for (const auto& m : existing) {
-        if (month_end(m) >= *retire->retire_before) continue;
+        if (!retired(m, *retire->retire_before)) continue;
         const std::string qualified = table_.schema + "." + partition_name(m);
         std::string ddl;
         if (retire->archive_schema.empty()) {
           ddl = "DROP TABLE IF EXISTS " + qualified;
         } else {
-          ddl = "ALTER TABLE " + parent + " DETACH PARTITION " + qualified + "; ALTER TABLE " + qualified +
+          // A month archived before (and created again after the archive
+          // age was raised then lowered) keeps its name; this one gets the
+          // pass's time as a suffix instead of failing every pass.
+          const std::string archived = retire->archive_schema + "." + partition_name(m);
+          auto clash = co_await tx.query("SELECT to_regclass($1) IS NOT NULL", archived);
+          std::string name = partition_name(m), rename;
+          if (clash.front().get<bool>(0)) {
+            const std::string suffix = "_" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                                retire->now.time_since_epoch())
+                                                                .count());
+            name += suffix;
+            rename = "; ALTER TABLE " + qualified + " RENAME TO " + name;
+            // Index names are unique per schema too: the table's indexes take
+            // the suffix as well (format's %I quotes the catalog's names).
+            auto renames = co_await tx.query(
+                "SELECT format('ALTER INDEX %I.%I RENAME TO %I', schemaname, indexname, indexname || $3) "
+                "FROM pg_indexes WHERE schemaname = $1 AND tablename = $2",
+                table_.schema, partition_name(m), suffix);
+            for (const auto& r : renames) rename += "; " + r.get<std::string>(0);
+          }
+          const std::string moved = table_.schema + "." + name;
+          ddl = "ALTER TABLE " + parent + " DETACH PARTITION " + qualified + rename + "; ALTER TABLE " + moved +
                 " SET SCHEMA " + retire->archive_schema;
         }
         co_await tx.execute_script(ddl);

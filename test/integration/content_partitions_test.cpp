@@ -77,6 +77,18 @@ TEST_CASE("content partitions are kept ahead and old months move to the archive 
   auto again = f.block(content::archive_messages(*f.db, partitions, now, config, nullptr));
   CHECK(again.months == 0);
   CHECK(again.message_keys == 0);
+
+  // A month archived once and made again (the archive age raised, then
+  // lowered) is archived again under another name instead of failing.
+  const std::vector<std::chrono::year_month> january{std::chrono::year(2029) / 1};
+  f.block(partitions.ensure(january));
+  REQUIRE(tables(f, "content").contains("messages_202901"));
+  auto third = f.block(content::archive_messages(*f.db, partitions, now, config, nullptr));
+  CHECK(third.months == 1);
+  const auto archive = tables(f, "content_archive");
+  CHECK(archive.contains("messages_202901"));
+  CHECK(archive.size() == expected_archive.size() + 1);
+  CHECK_FALSE(tables(f, "content").contains("messages_202901"));
 }
 
 TEST_CASE("concurrent ensures create a missing month once", "[content][partitions]") {

@@ -82,5 +82,8 @@ class MonthlyPartitions {
 
 // The first instant after the month (the partition's upper bound).
 SysTime month_end(std::chrono::year_month month);
+// Whether a pass with this retire_before retires the month's partition:
+// the one rule for callers that must not write into a month about to go.
+bool retired(std::chrono::year_month month, SysTime retire_before);
 
 }  // namespace huntaze::db
