@@ -140,8 +140,7 @@ CREATE TABLE content.personas (
 CREATE TABLE content.idempotency_keys (
   creator_id uuid NOT NULL REFERENCES auth.workspaces (id) ON DELETE CASCADE,
   key text NOT NULL,
-  route text NOT NULL,
-  request_hash bytea NOT NULL,       -- SHA-256 of the method, route and body
+  request_hash bytea NOT NULL,       -- SHA-256 of the method, path and body
   status integer,
   response text,
   claimed_at timestamptz NOT NULL,

@@ -1,5 +1,7 @@
 #include "huntaze/ai_router/router.hpp"
 
+#include <algorithm>
+
 namespace huntaze::ai_router {
 
 int AiError::http_status() const noexcept {
@@ -30,6 +32,12 @@ std::string_view to_string(AiError::Kind kind) noexcept {
     case AiError::Kind::stream_broken: return "stream_broken";
   }
   return "unknown";
+}
+
+ApiError to_api_error(const AiError& e) {
+  ApiError out(e.http_status(), std::string(to_string(e.kind())), e.what());
+  if (e.retry_after()) out.with_retry_after(static_cast<int>(std::max<int64_t>(1, (e.retry_after()->count() + 999) / 1000)));
+  return out;
 }
 
 }  // namespace huntaze::ai_router

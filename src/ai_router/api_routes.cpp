@@ -56,9 +56,7 @@ int64_t unix_seconds(const Clock& clock) {
 ApiError api_error(const AiError& e) {
   // An unknown task is an unknown "model" to OpenAI clients.
   if (e.kind() == AiError::Kind::unknown_task) return ApiError(404, "unknown_model", e.what());
-  ApiError out(e.http_status(), std::string(to_string(e.kind())), e.what());
-  if (e.retry_after()) out.with_retry_after(static_cast<int>(std::max<int64_t>(1, (e.retry_after()->count() + 999) / 1000)));
-  return out;
+  return to_api_error(e);
 }
 
 asio::awaitable<http::Response> chat_completions(const AiApiDeps& deps, http::Request& req) {
@@ -160,7 +158,7 @@ asio::awaitable<http::Response> models(const AiApiDeps& deps, http::Request&) {
 SysTime day_param(const http::Request& req, const char* name, SysTime fallback) {
   auto text = req.query_param(name);
   if (!text) return fallback;
-  auto t = parse_iso8601(*text + (text->size() == 10 ? "T00:00:00Z" : ""));
+  auto t = parse_day_or_time(*text);
   if (!t) throw ApiError(400, "invalid_date", std::string(name) + " must be a date (YYYY-MM-DD) or an ISO 8601 time");
   return *t;
 }

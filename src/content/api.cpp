@@ -1,10 +1,12 @@
 #include "content/api.hpp"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <charconv>
 
 #include "huntaze/core/crypto.hpp"
 #include "huntaze/core/error.hpp"
+#include "huntaze/core/strings.hpp"
 #include "huntaze/core/time_format.hpp"
 
 namespace huntaze::content {
@@ -72,7 +74,10 @@ std::optional<json::array> page_cursor(const http::Request& req, size_t arity) {
 }
 
 SysTime cursor_time(const json::value& v) {
-  if (!v.is_int64()) throw invalid_cursor();
+  // Within years 1970-9999: a time PostgreSQL can compare (a crafted cursor
+  // must be a 400, not a "timestamp out of range" 500).
+  constexpr int64_t kMax = 253'402'300'799'999'999;  // 9999-12-31T23:59:59.999999Z
+  if (!v.is_int64() || v.get_int64() < 0 || v.get_int64() > kMax) throw invalid_cursor();
   return SysTime(std::chrono::microseconds(v.get_int64()));
 }
 
@@ -90,6 +95,41 @@ int64_t cursor_int(const json::value& v) {
 
 json::value time_or_null(const std::optional<SysTime>& t) {
   return t ? json::value(format_iso8601(*t)) : json::value(nullptr);
+}
+
+json::value text_or_null(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
+
+json::array strings_json(const std::vector<std::string>& items) {
+  json::array out;
+  out.reserve(items.size());
+  for (const auto& s : items) out.push_back(json::value(s));
+  return out;
+}
+
+std::optional<SysTime> time_query(const http::Request& req, const char* name) {
+  auto text = req.query_param(name);
+  if (!text) return std::nullopt;
+  auto t = parse_day_or_time(*text);
+  if (!t)
+    throw ApiError::bad_request(std::string(name) + " must be a date (YYYY-MM-DD) or an RFC 3339 time",
+                                {{name, "invalid"}});
+  return t;
+}
+
+std::optional<std::string> word_query(const http::Request& req, const char* name,
+                                      const std::vector<std::string_view>& allowed) {
+  auto text = req.query_param(name);
+  if (!text) return std::nullopt;
+  for (auto a : allowed)
+    if (*text == a) return text;
+  const std::vector<std::string> words(allowed.begin(), allowed.end());
+  throw ApiError::bad_request(std::string(name) + " must be one of: " + join(words), {{name, "invalid"}});
+}
+
+ApiError ai_failure(const ai_router::AiError& e) {
+  if (e.kind() == ai_router::AiError::Kind::unknown_task)
+    return ApiError::unavailable("ai_not_configured", std::string("the AI routes are not configured: ") + e.what());
+  return ai_router::to_api_error(e);
 }
 
 }  // namespace huntaze::content

@@ -13,10 +13,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "huntaze/core/clock.hpp"
 #include "huntaze/core/uuid.hpp"
+#include "huntaze/ai_router/router.hpp"
 #include "huntaze/auth/access.hpp"
+#include "huntaze/core/error.hpp"
 #include "huntaze/http/message.hpp"
 
 namespace huntaze::content {
@@ -68,5 +71,20 @@ int64_t cursor_value(const boost::json::value& rfc3339);
 
 // RFC 3339, or null.
 boost::json::value time_or_null(const std::optional<SysTime>& t);
+// The text, or null.
+boost::json::value text_or_null(const std::optional<std::string>& s);
+boost::json::array strings_json(const std::vector<std::string>& items);
+
+// ?<name>= as a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 time;
+// nullopt when absent, 400 when malformed.
+std::optional<SysTime> time_query(const http::Request& req, const char* name);
+// ?<name>= when it is one of `allowed`; nullopt when absent, 400 otherwise.
+std::optional<std::string> word_query(const http::Request& req, const char* name,
+                                      const std::vector<std::string_view>& allowed);
+
+// An AI router failure as the API's error: its status and kind, with
+// Retry-After for rate limits; a task with no route is the operator's
+// configuration (503 ai_not_configured), not the caller's mistake.
+ApiError ai_failure(const ai_router::AiError& e);
 
 }  // namespace huntaze::content

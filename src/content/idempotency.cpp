@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "huntaze/core/crypto.hpp"
+#include "huntaze/core/digest.hpp"
 #include "huntaze/core/error.hpp"
 #include "huntaze/jobs/batched_delete.hpp"
 
@@ -12,6 +12,13 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Requests larger than this are hashed on the compute pool.
+constexpr size_t kHashInline = 256 * 1024;
+
+std::string request_hash(const http::Request& req) {
+  return digest_bytes(DigestKind::sha256, {req.method, " ", req.path, "\n", req.body});
+}
+
 bool valid_key(std::string_view key) {
   return !key.empty() && key.size() <= IdempotencyKeys::kMaxKeyBytes &&
          std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
@@ -19,18 +26,16 @@ bool valid_key(std::string_view key) {
 
 }  // namespace
 
-IdempotencyKeys::IdempotencyKeys(db::Database& db, const Clock& clock, std::chrono::seconds ttl)
-    : db_(db), clock_(clock), ttl_(ttl) {}
+IdempotencyKeys::IdempotencyKeys(db::Database& db, Compute& compute, const Clock& clock, std::chrono::seconds ttl)
+    : db_(db), compute_(compute), clock_(clock), ttl_(ttl) {}
 
 asio::awaitable<std::optional<http::Response>> IdempotencyKeys::claim(Uuid workspace, const std::string& key,
-                                                                      const std::string& route,
-                                                                      const std::string& hash) {
-  const db::Timestamp now(clock_.now());
+                                                                      const std::string& hash, db::Timestamp now) {
   const db::Bytes hash_bytes{hash};
   auto claimed = co_await db_.query(
-      "INSERT INTO content.idempotency_keys (creator_id, key, route, request_hash, claimed_at, created_at) "
-      "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (creator_id, key) DO NOTHING RETURNING 1",
-      workspace, key, route, hash_bytes, now);
+      "INSERT INTO content.idempotency_keys (creator_id, key, request_hash, claimed_at, created_at) "
+      "VALUES ($1, $2, $3, $4, $4) ON CONFLICT (creator_id, key) DO NOTHING RETURNING 1",
+      workspace, key, hash_bytes, now);
   if (!claimed.empty()) co_return std::nullopt;
 
   auto rows = co_await db_.query(
@@ -40,9 +45,9 @@ asio::awaitable<std::optional<http::Response>> IdempotencyKeys::claim(Uuid works
   if (rows.empty()) {
     // Pruned or released between the two statements: try once more.
     auto again = co_await db_.query(
-        "INSERT INTO content.idempotency_keys (creator_id, key, route, request_hash, claimed_at, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (creator_id, key) DO NOTHING RETURNING 1",
-        workspace, key, route, hash_bytes, now);
+        "INSERT INTO content.idempotency_keys (creator_id, key, request_hash, claimed_at, created_at) "
+        "VALUES ($1, $2, $3, $4, $4) ON CONFLICT (creator_id, key) DO NOTHING RETURNING 1",
+        workspace, key, hash_bytes, now);
     if (!again.empty()) co_return std::nullopt;
     throw ApiError(409, "idempotency_in_progress", "a request with this Idempotency-Key is running; retry shortly")
         .with_retry_after(1);
@@ -56,10 +61,10 @@ asio::awaitable<std::optional<http::Response>> IdempotencyKeys::claim(Uuid works
   if (expired || abandoned) {
     // Take the key over, unless someone else just did (compare-and-set on claimed_at).
     auto taken = co_await db_.query(
-        "UPDATE content.idempotency_keys SET route = $3, request_hash = $4, status = NULL, response = NULL, "
-        "claimed_at = $5, created_at = CASE WHEN $6 THEN $5 ELSE created_at END "
-        "WHERE creator_id = $1 AND key = $2 AND claimed_at = $7 RETURNING 1",
-        workspace, key, route, hash_bytes, now, expired, claimed_at);
+        "UPDATE content.idempotency_keys SET request_hash = $3, status = NULL, response = NULL, "
+        "claimed_at = $4, created_at = CASE WHEN $5 THEN $4 ELSE created_at END "
+        "WHERE creator_id = $1 AND key = $2 AND claimed_at = $6 RETURNING 1",
+        workspace, key, hash_bytes, now, expired, claimed_at);
     if (!taken.empty()) co_return std::nullopt;
     throw ApiError(409, "idempotency_in_progress", "a request with this Idempotency-Key is running; retry shortly")
         .with_retry_after(1);
@@ -83,9 +88,19 @@ asio::awaitable<http::Response> IdempotencyKeys::run(Uuid workspace, const http:
     throw ApiError::bad_request("the Idempotency-Key header must be 1 to 255 printable ASCII characters",
                                 {{"Idempotency-Key", "malformed"}});
   // The real path, not the route template: the same key and body sent to
-  // another fan or another ingestion kind is another request.
-  const std::string hash = crypto::sha256(req.method + " " + req.path + "\n" + req.body);
-  auto stored = co_await claim(workspace, key, req.route, hash);
+  // another fan or another ingestion kind is another request. Hashed in
+  // parts (no copy of the body), on the compute pool when the body is large.
+  std::string hash;
+  if (req.body.size() > kHashInline) {
+    auto digest = [&req] { return request_hash(req); };  // named: GCC 12 and lambdas inside co_await
+    hash = co_await compute_.run(digest);
+  } else {
+    hash = request_hash(req);
+  }
+  // This claim's time: the final write only lands if the key is still ours
+  // (not taken over as abandoned while this request ran long).
+  const db::Timestamp claimed_at(clock_.now());
+  auto stored = co_await claim(workspace, key, hash, claimed_at);
   if (stored) co_return std::move(*stored);
 
   std::optional<http::Response> response;
@@ -98,15 +113,17 @@ asio::awaitable<http::Response> IdempotencyKeys::run(Uuid workspace, const http:
   const bool keep = !failure && response->status < 500 && !response->stream;
   if (!keep) {
     // Release the key so that a retry runs the request again.
-    co_await db_.query("DELETE FROM content.idempotency_keys WHERE creator_id = $1 AND key = $2 AND status IS NULL",
-                       workspace, key);
+    co_await db_.query(
+        "DELETE FROM content.idempotency_keys WHERE creator_id = $1 AND key = $2 AND status IS NULL AND claimed_at = $3",
+        workspace, key, claimed_at);
     if (failure) std::rethrow_exception(failure);
     co_return std::move(*response);
   }
   const int32_t status = response->status;
   co_await db_.query(
-      "UPDATE content.idempotency_keys SET status = $3, response = $4 WHERE creator_id = $1 AND key = $2",
-      workspace, key, status, response->body);
+      "UPDATE content.idempotency_keys SET status = $3, response = $4 "
+      "WHERE creator_id = $1 AND key = $2 AND claimed_at = $5",
+      workspace, key, status, response->body, claimed_at);
   co_return std::move(*response);
 }
 

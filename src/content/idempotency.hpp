@@ -21,6 +21,7 @@
 #include <functional>
 
 #include "huntaze/core/clock.hpp"
+#include "huntaze/core/compute.hpp"
 #include "huntaze/core/uuid.hpp"
 #include "huntaze/db/database.hpp"
 #include "huntaze/http/message.hpp"
@@ -33,7 +34,7 @@ class IdempotencyKeys {
   static constexpr std::chrono::seconds kStaleClaim{60};
   static constexpr size_t kMaxKeyBytes = 255;
 
-  IdempotencyKeys(db::Database& db, const Clock& clock, std::chrono::seconds ttl);
+  IdempotencyKeys(db::Database& db, Compute& compute, const Clock& clock, std::chrono::seconds ttl);
 
   using Handler = std::function<boost::asio::awaitable<http::Response>()>;
   boost::asio::awaitable<http::Response> run(Uuid workspace, const http::Request& req, Handler handler);
@@ -45,9 +46,10 @@ class IdempotencyKeys {
   // True when this request now owns the key; otherwise the stored answer
   // (or an ApiError) is what the caller gets.
   boost::asio::awaitable<std::optional<http::Response>> claim(Uuid workspace, const std::string& key,
-                                                              const std::string& route, const std::string& hash);
+                                                              const std::string& hash, db::Timestamp now);
 
   db::Database& db_;
+  Compute& compute_;
   const Clock& clock_;
   std::chrono::seconds ttl_;
 };

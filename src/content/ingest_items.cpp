@@ -170,4 +170,26 @@ ParsedItems<TransactionItem> parse_transactions(const json::array& items) {
       [](const TransactionItem& item) { return item.platform_transaction_id; });
 }
 
+PreparedBatch prepare_batch(IngestKind kind, std::string_view body, const MessageWindow& window, size_t max_items) {
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(body, ec);
+  if (ec) throw ApiError(400, "invalid_json", "the body is not valid JSON: " + ec.message());
+  const Envelope envelope = read_envelope(parsed, max_items);
+  PreparedBatch batch;
+  batch.platform = envelope.platform;
+  batch.received = envelope.items->size();
+  auto take = [&batch](auto parsed_items) {
+    batch.indexes = std::move(parsed_items.indexes);
+    batch.rejected = std::move(parsed_items.rejected);
+    batch.items = std::move(parsed_items.items);
+  };
+  switch (kind) {
+    case IngestKind::fans: take(parse_fans(*envelope.items)); break;
+    case IngestKind::messages: take(parse_messages(*envelope.items, window)); break;
+    case IngestKind::subscriptions: take(parse_subscriptions(*envelope.items)); break;
+    case IngestKind::transactions: take(parse_transactions(*envelope.items)); break;
+  }
+  return batch;
+}
+
 }  // namespace huntaze::content

@@ -5,7 +5,7 @@
 // item's platform id in the same batch is reported, not stored twice.
 //
 // Pure functions over parsed JSON (no I/O): unit-tested in
-// test/unit/content_ingest_items_test.cpp.
+// test/unit/content_pieces_test.cpp.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "huntaze/core/clock.hpp"
@@ -35,6 +36,7 @@ inline constexpr size_t kMaxTags = 20;
 inline constexpr size_t kMaxTag = 40;
 inline constexpr size_t kMaxMessageBody = 10'000;
 inline constexpr int64_t kMaxAmountCents = 1'000'000'000;  // ten million dollars
+static_assert(kMaxAmountCents <= INT32_MAX, "content.messages.ppv_price_cents is an integer column");
 
 struct FanItem {
   std::string platform_fan_id;
@@ -102,5 +104,20 @@ ParsedItems<FanItem> parse_fans(const boost::json::array& items);
 ParsedItems<MessageItem> parse_messages(const boost::json::array& items, const MessageWindow& window);
 ParsedItems<SubscriptionItem> parse_subscriptions(const boost::json::array& items);
 ParsedItems<TransactionItem> parse_transactions(const boost::json::array& items);
+
+// A whole batch from its body: JSON, envelope, and the kind's items (only
+// messages use `window`). Throws what read_envelope throws, and 400
+// invalid_json for a body that is not JSON. Pure: large bodies run it on the
+// compute pool.
+struct PreparedBatch {
+  std::string platform;
+  size_t received = 0;
+  std::vector<size_t> indexes;  // each good item's position in the batch
+  std::vector<ItemProblem> rejected;
+  std::variant<std::vector<FanItem>, std::vector<MessageItem>, std::vector<SubscriptionItem>,
+               std::vector<TransactionItem>>
+      items;
+};
+PreparedBatch prepare_batch(IngestKind kind, std::string_view body, const MessageWindow& window, size_t max_items);
 
 }  // namespace huntaze::content

@@ -1,5 +1,7 @@
 #include "content/ingest_store.hpp"
 
+#include "content/api.hpp"
+
 #include <algorithm>
 #include <boost/json.hpp>
 
@@ -37,25 +39,28 @@ WITH input AS (
   SELECT id, $1, $2, pid, handle, display_name, tier, notes, coalesce(tags, '{}'), $4, $4 FROM input
   ON CONFLICT (creator_id, platform, platform_fan_id) DO NOTHING
   RETURNING id, platform_fan_id
+), known AS (
+  SELECT i.ord, f.id FROM input i
+    CROSS JOIN LATERAL (SELECT id FROM content.fans
+                         WHERE creator_id = $1 AND platform = $2 AND platform_fan_id = i.pid LIMIT 1) f
 ), upd AS (
   UPDATE content.fans f
      SET handle = coalesce(i.handle, f.handle), display_name = coalesce(i.display_name, f.display_name),
          tier = coalesce(i.tier, f.tier), notes = coalesce(i.notes, f.notes), tags = coalesce(i.tags, f.tags),
          updated_at = $4
-    FROM input i
-   WHERE f.creator_id = $1 AND f.platform = $2 AND f.platform_fan_id = i.pid
+    FROM known k JOIN input i ON i.ord = k.ord
+   WHERE f.id = k.id
      AND (f.handle, f.display_name, f.tier, f.notes, f.tags) IS DISTINCT FROM
          (coalesce(i.handle, f.handle), coalesce(i.display_name, f.display_name), coalesce(i.tier, f.tier),
           coalesce(i.notes, f.notes), coalesce(i.tags, f.tags))
   RETURNING f.id, i.ord
 )
-SELECT i.ord, coalesce(ins.id, upd.id, f.id),
+SELECT i.ord, coalesce(ins.id, upd.id, k.id),
        CASE WHEN ins.id IS NOT NULL THEN 'created' WHEN upd.id IS NOT NULL THEN 'updated' ELSE 'unchanged' END
   FROM input i
   LEFT JOIN ins ON ins.platform_fan_id = i.pid
   LEFT JOIN upd ON upd.ord = i.ord
-  LEFT JOIN LATERAL (SELECT id FROM content.fans
-                      WHERE creator_id = $1 AND platform = $2 AND platform_fan_id = i.pid LIMIT 1) f ON true
+  LEFT JOIN known k ON k.ord = i.ord
  ORDER BY i.ord)";
 
 // The key insert decides which messages are new; only those reach the
@@ -118,23 +123,26 @@ WITH input AS (
   SELECT id, $1, fan_id, $2, pid, price, status, started_at, renews_at, $4, $4 FROM resolved
   ON CONFLICT (creator_id, platform, platform_subscription_id) DO NOTHING
   RETURNING id
+), known AS (
+  SELECT i.ord, s.id FROM input i
+    CROSS JOIN LATERAL (SELECT id FROM content.subscriptions
+                         WHERE creator_id = $1 AND platform = $2 AND platform_subscription_id = i.pid LIMIT 1) s
 ), upd AS (
   UPDATE content.subscriptions s
      SET fan_id = r.fan_id, price_cents = r.price, status = r.status, started_at = r.started_at,
          renews_at = r.renews_at, updated_at = $4
-    FROM resolved r
-   WHERE s.creator_id = $1 AND s.platform = $2 AND s.platform_subscription_id = r.pid
+    FROM known k JOIN resolved r ON r.ord = k.ord
+   WHERE s.id = k.id
      AND (s.fan_id, s.price_cents, s.status, s.started_at, s.renews_at) IS DISTINCT FROM
          (r.fan_id, r.price, r.status, r.started_at, r.renews_at)
   RETURNING s.id, r.ord
 )
-SELECT i.ord, coalesce(ins.id, upd.id, s.id),
+SELECT i.ord, coalesce(ins.id, upd.id, k.id),
        CASE WHEN ins.id IS NOT NULL THEN 'created' WHEN upd.id IS NOT NULL THEN 'updated' ELSE 'unchanged' END
   FROM input i
   LEFT JOIN ins ON ins.id = i.id
   LEFT JOIN upd ON upd.ord = i.ord
-  LEFT JOIN LATERAL (SELECT id FROM content.subscriptions
-                      WHERE creator_id = $1 AND platform = $2 AND platform_subscription_id = i.pid LIMIT 1) s ON true
+  LEFT JOIN known k ON k.ord = i.ord
  ORDER BY i.ord)";
 
 constexpr const char* kInsertTransactions = R"(
@@ -151,11 +159,15 @@ WITH input AS (
   SELECT id, $1, fan_id, $2, pid, kind, amount, currency, occurred_at, $4 FROM resolved
   ON CONFLICT (creator_id, platform, platform_transaction_id) DO NOTHING
   RETURNING id, fan_id, kind, amount_cents
+), locked AS (
+  -- In id order, as for messages: concurrent batches queue instead of deadlocking.
+  SELECT id FROM content.fans WHERE id IN (SELECT fan_id FROM ins) ORDER BY id FOR NO KEY UPDATE
 ), spent AS (
   UPDATE content.fans f
      SET lifetime_spend_cents = f.lifetime_spend_cents + a.delta, updated_at = $4
     FROM (SELECT fan_id, sum(CASE WHEN kind = 'refund' THEN -amount_cents ELSE amount_cents END) AS delta
             FROM ins GROUP BY fan_id) a
+    JOIN locked l ON l.id = a.fan_id
    WHERE f.id = a.fan_id
 )
 SELECT i.ord, coalesce(ins.id, t.id), CASE WHEN ins.id IS NOT NULL THEN 'created' ELSE 'unchanged' END
@@ -166,8 +178,6 @@ SELECT i.ord, coalesce(ins.id, t.id), CASE WHEN ins.id IS NOT NULL THEN 'created
  ORDER BY i.ord)";
 
 std::string time_text(SysTime t) { return format_iso8601(t); }
-
-json::value opt(const std::optional<std::string>& v) { return v ? json::value(*v) : json::value(nullptr); }
 
 template <class Item, class KeyOf>
 std::vector<std::string> fan_keys(const std::vector<Item>& items, KeyOf key_of) {
@@ -246,10 +256,10 @@ asio::awaitable<std::vector<StoredItem>> IngestStore::fans(Uuid workspace, const
     input.push_back(json::object{{"ord", i},
                                  {"id", Uuid::v7().str()},
                                  {"pid", item.platform_fan_id},
-                                 {"handle", opt(item.handle)},
-                                 {"display_name", opt(item.display_name)},
-                                 {"tier", opt(item.tier)},
-                                 {"notes", opt(item.notes)},
+                                 {"handle", text_or_null(item.handle)},
+                                 {"display_name", text_or_null(item.display_name)},
+                                 {"tier", text_or_null(item.tier)},
+                                 {"notes", text_or_null(item.notes)},
                                  {"tags", std::move(tags)}});
   }
   co_return co_await run(kUpsertFans, workspace, platform, json::serialize(input), items.size());

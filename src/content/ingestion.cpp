@@ -16,13 +16,6 @@ namespace {
 // of JSON is tens of milliseconds, too long for an I/O thread.
 constexpr size_t kParseInline = 256 * 1024;
 
-json::value parse_body(const std::string& body) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) throw ApiError(400, "invalid_json", "the body is not valid JSON: " + ec.message());
-  return v;
-}
-
 json::array errors_json(const std::vector<ErrorDetail>& problems) {
   json::array out;
   for (const auto& p : problems) out.push_back(json::object{{"field", p.field}, {"message", p.message}});
@@ -41,56 +34,33 @@ Ingestion::Ingestion(IngestStore& store, Compute& compute, const Clock& clock, m
                              {"kind", "status"})) {}
 
 asio::awaitable<http::Response> Ingestion::ingest(Uuid workspace, IngestKind kind, const std::string& body) {
-  json::value parsed;
-  if (body.size() > kParseInline) {
-    auto parse = [&body] { return parse_body(body); };  // named: GCC 12 and lambdas inside co_await
-    parsed = co_await compute_.run(parse);
-  } else {
-    parsed = parse_body(body);
-  }
-  const Envelope envelope = read_envelope(parsed, static_cast<size_t>(config_.ingest.max_items));
-  const json::array& raw = *envelope.items;
+  const SysTime now = clock_.now();
+  const MessageWindow window{.earliest = archive_horizon(now, config_.messages),
+                             .latest = now + std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 config_.messages.max_future)};
+  const size_t max_items = static_cast<size_t>(config_.ingest.max_items);
+  // Parsing and checking a few megabytes of JSON is tens of milliseconds:
+  // too long for an I/O thread.
+  auto prepare = [&] { return prepare_batch(kind, body, window, max_items); };
+  PreparedBatch batch;
+  if (body.size() > kParseInline)
+    batch = co_await compute_.run(prepare);
+  else
+    batch = prepare();
 
-  // Each kind: parse, store the good items, and remember where they were.
-  std::vector<size_t> indexes;
-  std::vector<ItemProblem> rejected;
   std::vector<StoredItem> stored;
-  auto keep_positions = [&](auto& parsed_items) {
-    indexes = std::move(parsed_items.indexes);
-    rejected = std::move(parsed_items.rejected);
-  };
-  switch (kind) {
-    case IngestKind::fans: {
-      auto parsed_items = parse_fans(raw);
-      stored = co_await store_.fans(workspace, envelope.platform, parsed_items.items);
-      keep_positions(parsed_items);
-      break;
-    }
-    case IngestKind::messages: {
-      const SysTime now = clock_.now();
-      const MessageWindow window{.earliest = archive_horizon(now, config_.messages),
-                                 .latest = now + std::chrono::duration_cast<std::chrono::microseconds>(
-                                                     config_.messages.max_future)};
-      auto parsed_items = parse_messages(raw, window);
-      stored = co_await store_.messages(workspace, envelope.platform, parsed_items.items);
-      keep_positions(parsed_items);
-      break;
-    }
-    case IngestKind::subscriptions: {
-      auto parsed_items = parse_subscriptions(raw);
-      stored = co_await store_.subscriptions(workspace, envelope.platform, parsed_items.items);
-      keep_positions(parsed_items);
-      break;
-    }
-    case IngestKind::transactions: {
-      auto parsed_items = parse_transactions(raw);
-      stored = co_await store_.transactions(workspace, envelope.platform, parsed_items.items);
-      keep_positions(parsed_items);
-      break;
-    }
-  }
+  if (auto* fans = std::get_if<std::vector<FanItem>>(&batch.items))
+    stored = co_await store_.fans(workspace, batch.platform, *fans);
+  else if (auto* messages = std::get_if<std::vector<MessageItem>>(&batch.items))
+    stored = co_await store_.messages(workspace, batch.platform, *messages);
+  else if (auto* subscriptions = std::get_if<std::vector<SubscriptionItem>>(&batch.items))
+    stored = co_await store_.subscriptions(workspace, batch.platform, *subscriptions);
+  else if (auto* transactions = std::get_if<std::vector<TransactionItem>>(&batch.items))
+    stored = co_await store_.transactions(workspace, batch.platform, *transactions);
+  const std::vector<size_t>& indexes = batch.indexes;
+  const std::vector<ItemProblem>& rejected = batch.rejected;
 
-  std::vector<json::object> results(raw.size());
+  std::vector<json::object> results(batch.received);
   int64_t counts[3] = {0, 0, 0};
   for (size_t i = 0; i < stored.size() && i < indexes.size(); ++i) {
     const auto& s = stored[i];
@@ -112,8 +82,8 @@ asio::awaitable<http::Response> Ingestion::ingest(Uuid workspace, IngestKind kin
   items.reserve(results.size());
   for (auto& r : results) items.push_back(std::move(r));
   json::object answer{{"kind", kind_name},
-                      {"platform", envelope.platform},
-                      {"received", raw.size()},
+                      {"platform", batch.platform},
+                      {"received", batch.received},
                       {"created", counts[0]},
                       {"updated", counts[1]},
                       {"unchanged", counts[2]},

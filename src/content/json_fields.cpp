@@ -12,14 +12,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
 bool has_control(std::string_view s, bool multiline) {
   return std::any_of(s.begin(), s.end(), [multiline](char c) {
     const auto u = static_cast<unsigned char>(c);
@@ -32,11 +24,6 @@ bool has_control(std::string_view s, bool multiline) {
 
 Fields::Fields(const json::object& object, std::vector<ErrorDetail>& problems, std::string prefix)
     : object_(object), problems_(problems), prefix_(std::move(prefix)) {}
-
-bool Fields::has(std::string_view field) const {
-  const auto* v = object_.if_contains(field);
-  return v && !v->is_null();
-}
 
 void Fields::problem(std::string_view field, std::string message) {
   problems_.push_back({prefix_ + std::string(field), std::move(message)});
@@ -106,16 +93,6 @@ std::optional<int64_t> Fields::integer(std::string_view field, int64_t min, int6
   return n;
 }
 
-std::optional<bool> Fields::boolean(std::string_view field, Need need) {
-  const auto* v = present(field, need);
-  if (!v) return std::nullopt;
-  if (!v->is_bool()) {
-    problem(field, "must be true or false");
-    return std::nullopt;
-  }
-  return v->get_bool();
-}
-
 std::optional<SysTime> Fields::time(std::string_view field, Need need) {
   const auto* v = present(field, need);
   if (!v) return std::nullopt;
@@ -126,18 +103,6 @@ std::optional<SysTime> Fields::time(std::string_view field, Need need) {
     return std::nullopt;
   }
   return t;
-}
-
-std::optional<Uuid> Fields::uuid(std::string_view field, Need need) {
-  const auto* v = present(field, need);
-  if (!v) return std::nullopt;
-  std::optional<Uuid> id;
-  if (v->is_string()) id = Uuid::parse(v->get_string());
-  if (!id) {
-    problem(field, "must be a UUID");
-    return std::nullopt;
-  }
-  return id;
 }
 
 std::optional<std::string> Fields::word(std::string_view field, const std::vector<std::string_view>& allowed,

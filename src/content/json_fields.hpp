@@ -19,7 +19,6 @@
 
 #include "huntaze/core/clock.hpp"
 #include "huntaze/core/error.hpp"
-#include "huntaze/core/uuid.hpp"
 
 namespace huntaze::content {
 
@@ -38,10 +37,8 @@ class Fields {
   // A platform id: 1..max_bytes printable ASCII, taken as sent.
   std::optional<std::string> token(std::string_view field, size_t max_bytes, Need need = Need::required);
   std::optional<int64_t> integer(std::string_view field, int64_t min, int64_t max, Need need = Need::required);
-  std::optional<bool> boolean(std::string_view field, Need need = Need::required);
   // RFC 3339 with an offset or Z.
   std::optional<SysTime> time(std::string_view field, Need need = Need::required);
-  std::optional<Uuid> uuid(std::string_view field, Need need = Need::required);
   // One of the listed words.
   std::optional<std::string> word(std::string_view field, const std::vector<std::string_view>& allowed,
                                   Need need = Need::required);
@@ -50,7 +47,6 @@ class Fields {
   std::optional<std::vector<std::string>> texts(std::string_view field, size_t max_items, size_t max_bytes,
                                                 Need need = Need::optional);
 
-  bool has(std::string_view field) const;
   // Records a problem of this object's field.
   void problem(std::string_view field, std::string message);
   // True once any problem was recorded through this reader.

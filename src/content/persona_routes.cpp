@@ -17,12 +17,6 @@ constexpr size_t kSmallBody = 64 * 1024;
 constexpr int64_t kMaxSavedReplies = 500;
 constexpr size_t kMaxPriceItems = 50;
 
-json::array strings_json(const std::vector<std::string>& items) {
-  json::array out;
-  for (const auto& s : items) out.push_back(json::value(s));
-  return out;
-}
-
 json::object persona_json(const db::Row& r) {
   boost::system::error_code ec;
   json::value prices = json::parse(r.get<db::Json>(5).text, ec);
@@ -156,6 +150,7 @@ void register_persona_routes(http::Router& router, const RouteDeps& deps) {
                               const auto text = f.text("body", 2000, Need::required, true);
                               const auto tags = f.texts("tags", 20, 40).value_or(std::vector<std::string>{});
                               if (f.failed()) throw ApiError::bad_request("the saved reply is not valid", problems);
+                              IdempotencyKeys::Handler work = [&]() -> Pass {
                               const db::Timestamp now(d->clock.now());
                               const Uuid id = Uuid::v7();
                               // The count and the insert in one statement: two concurrent
@@ -170,6 +165,8 @@ void register_persona_routes(http::Router& router, const RouteDeps& deps) {
                               if (rows.empty())
                                 throw ApiError::conflict("a workspace keeps at most 500 saved replies; delete some first");
                               co_return json_response(201, reply_json(rows.front()));
+                              };
+                              co_return co_await d->idempotency.run(who.workspace_id, req, work);
                             }),
               small);
 

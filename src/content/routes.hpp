@@ -36,6 +36,7 @@ namespace huntaze::content {
 
 struct RouteDeps {
   db::Database& db;
+  Compute& compute;
   const Clock& clock;
   auth::Guard& guard;
   Ingestion& ingestion;

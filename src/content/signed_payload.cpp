@@ -4,27 +4,17 @@
 #include <vector>
 
 #include "huntaze/core/crypto.hpp"
+#include "huntaze/core/digest.hpp"
 
 namespace huntaze::content {
 
 namespace {
 
-std::string hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
-}
-
 std::string signature(std::string_view secret, std::string_view timestamp, std::string_view body) {
   std::string message;
   message.reserve(timestamp.size() + 1 + body.size());
   message.append(timestamp).append(".").append(body);
-  return hex(crypto::hmac_sha256(secret, message));
+  return to_hex(crypto::hmac_sha256(secret, message));
 }
 
 }  // namespace

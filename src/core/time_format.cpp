@@ -95,4 +95,9 @@ std::optional<SysTime> parse_iso8601(std::string_view s) {
   return t - minutes(offset_minutes);
 }
 
+std::optional<SysTime> parse_day_or_time(std::string_view text) {
+  if (text.size() == 10) return parse_iso8601(std::string(text) + "T00:00:00Z");
+  return parse_iso8601(text);
+}
+
 }  // namespace huntaze

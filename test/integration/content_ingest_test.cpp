@@ -1,6 +1,7 @@
 // Ingestion over HTTP: idempotent batches, per-item errors, Idempotency-Key,
 // signed webhooks and API-key scopes, against the real database.
 #include "content/signed_payload.hpp"
+#include "huntaze/core/digest.hpp"
 #include "content_fixture.hpp"
 
 using namespace huntaze;
@@ -161,6 +162,76 @@ TEST_CASE("Idempotency-Key replays the first answer and refuses another body", "
   Reply theirs = t.ingest(v.access, "messages", items, "Idempotency-Key: batch-0001\r\n");
   CHECK(theirs.header("idempotent-replayed").empty());
   CHECK(ContentApp::count(theirs, "created") == 1);
+}
+
+TEST_CASE("Idempotency-Key while the first request runs, after its process died, and past its time",
+          "[content][ingest][idempotency]") {
+  ContentApp t;
+  auto u = t.sign_up_and_log_in("creator@example.com");
+  const json::array items{ContentApp::message("k1", "f1", minutes_ago(1))};
+  // A claim still running (no answer yet, claimed a moment ago): 409, try again.
+  // The same request's fingerprint (method, path, body), claimed a moment ago and not answered.
+  const std::string body = json::serialize(json::object{{"platform", "onlyfans"}, {"items", items}});
+  const std::string hash = to_hex(digest_bytes(DigestKind::sha256, {"POST", " ", "/api/v1/ingest/messages", "\n", body}));
+  test::admin_exec(t.url, "INSERT INTO content.idempotency_keys (creator_id, key, request_hash, claimed_at, created_at) "
+                          "VALUES ('" + u.workspace + "', 'running', '\\x" + hash + "', now(), now())");
+  Reply busy = t.ingest(u.access, "messages", items, "Idempotency-Key: running\r\n");
+  CHECK(busy.status == 409);
+  CHECK(busy.code() == "idempotency_in_progress");
+  CHECK(busy.header("retry-after") == "1");
+  // A claim whose process died (claimed long ago, never answered) is taken over.
+  test::admin_exec(t.url, "UPDATE content.idempotency_keys SET claimed_at = now() - interval '10 minutes'");
+  Reply taken = t.ingest(u.access, "messages", items, "Idempotency-Key: running\r\n");
+  CHECK(taken.status == 200);
+  CHECK(ContentApp::count(taken, "created") == 1);
+  // Past the TTL a key is new again: another body with it is no 422.
+  test::admin_exec(t.url, "UPDATE content.idempotency_keys SET created_at = now() - interval '2 days'");
+  Reply reused = t.ingest(u.access, "messages", json::array{ContentApp::message("k2", "f1", minutes_ago(1))},
+                          "Idempotency-Key: running\r\n");
+  CHECK(reused.status == 200);
+  CHECK(ContentApp::count(reused, "created") == 1);
+  // Creating a saved reply twice with one key makes one.
+  const std::string key = "Idempotency-Key: reply-1\r\n";
+  CHECK(t.as(u.access, "POST", "/api/v1/saved-replies", R"({"title":"t","body":"b"})", key).status == 201);
+  Reply again = t.as(u.access, "POST", "/api/v1/saved-replies", R"({"title":"t","body":"b"})", key);
+  CHECK(again.header("idempotent-replayed") == "true");
+  CHECK(t.scalar("SELECT count(*) FROM content.saved_replies") == "1");
+}
+
+TEST_CASE("content.prune deletes Idempotency-Keys past their time", "[content][ingest][idempotency]") {
+  ContentApp t;
+  auto u = t.sign_up_and_log_in("creator@example.com");
+  test::admin_exec(t.url, "UPDATE auth.workspaces SET platform_admin = true WHERE id = '" + u.workspace + "'");
+  t.ingest(u.access, "fans", json::array{json::object{{"platform_fan_id", "f1"}}}, "Idempotency-Key: old\r\n");
+  t.ingest(u.access, "fans", json::array{json::object{{"platform_fan_id", "f2"}}}, "Idempotency-Key: new\r\n");
+  test::admin_exec(t.url, "UPDATE content.idempotency_keys SET created_at = now() - interval '2 days' WHERE key = 'old'");
+  REQUIRE(t.as(u.access, "POST", "/api/v1/admin/schedules/content.prune/run").status < 300);
+  CHECK(test::eventually([&] { return t.scalar("SELECT count(*) FROM content.idempotency_keys") == "1"; }, 20s));
+  CHECK(t.scalar("SELECT key FROM content.idempotency_keys") == "new");
+}
+
+TEST_CASE("a batch of several hundred kilobytes is checked off the I/O threads and stored whole",
+          "[content][ingest]") {
+  ContentApp t;
+  auto u = t.sign_up_and_log_in("creator@example.com");
+  json::array items;
+  for (int i = 0; i < 400; ++i)
+    items.push_back(ContentApp::message("big" + std::to_string(i), "f" + std::to_string(i % 7), minutes_ago(5),
+                                        std::string(900, static_cast<char>('a' + i % 26))));
+  items.push_back(json::object{{"platform_message_id", "bad"}});
+  const std::string body = json::serialize(json::object{{"platform", "onlyfans"}, {"items", items}});
+  REQUIRE(body.size() > 256 * 1024);
+  Reply r = t.as(u.access, "POST", "/api/v1/ingest/messages", body, "Idempotency-Key: big-1\r\n");
+  REQUIRE(r.status == 200);
+  CHECK(ContentApp::count(r, "created") == 400);
+  CHECK(ContentApp::count(r, "failed") == 1);
+  CHECK(t.scalar("SELECT count(*) FROM content.messages") == "400");
+  CHECK(t.as(u.access, "POST", "/api/v1/ingest/messages", body, "Idempotency-Key: big-1\r\n")
+            .header("idempotent-replayed") == "true");
+  // Over the route's body limit: 413 before anything is parsed.
+  ContentApp small([](app::AppConfig& c) { c.content.ingest.body_limit = 64 * 1024; });
+  auto v = small.sign_up_and_log_in("small@example.com");
+  CHECK(small.as(v.access, "POST", "/api/v1/ingest/messages", body).status == 413);
 }
 
 TEST_CASE("signed webhooks ingest only with a fresh signature under the current secret", "[content][ingest][webhook]") {

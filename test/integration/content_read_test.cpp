@@ -2,6 +2,7 @@
 // timeline, persona and saved replies; tenant isolation and the role matrix
 // over every content route.
 #include "content_fixture.hpp"
+#include "huntaze/core/crypto.hpp"
 
 using namespace huntaze;
 using namespace huntaze::test::contentt;
@@ -148,6 +149,36 @@ TEST_CASE("the fan list sorts by last message or spend, searches by prefix and p
   CHECK(t.as(u.access, "GET", "/api/v1/fans?sort=name").status == 400);
   CHECK(t.as(u.access, "GET", "/api/v1/fans?limit=0").status == 400);
   CHECK(t.as(u.access, "GET", "/api/v1/fans?cursor=garbage").code() == "invalid_cursor");
+
+  // The '_' of a search is a character like any other, not a wildcard; names
+  // match as handles do; a search pages with a cursor like the full list.
+  REQUIRE(t.ingest(u.access, "fans", json::array{json::object{{"platform_fan_id", "x1"}, {"handle", "alphaX1"}},
+                                                 json::object{{"platform_fan_id", "n1"}, {"display_name", "Alpha Omega"}}})
+              .status == 200);
+  CHECK(walk(t, u.access, "/api/v1/fans?q=alpha_1", "platform_fan_id") == std::vector<std::string>{"\"f1\""});
+  CHECK(walk(t, u.access, "/api/v1/fans?q=alpha%20om", "platform_fan_id") == std::vector<std::string>{"\"n1\""});
+  auto alphas = walk(t, u.access, "/api/v1/fans?q=alpha&limit=2", "platform_fan_id");
+  CHECK(alphas.size() == 5);  // f1, f3, f5, x1, n1
+  CHECK(std::set<std::string>(alphas.begin(), alphas.end()).size() == 5);
+  // Malformed input is a 400, not a database error.
+  CHECK(t.as(u.access, "GET", "/api/v1/fans?q=%FF").status == 400);
+  const std::string far = crypto::base64url_encode(R"([9000000000000000000,"0190a000-0000-7000-8000-000000000001"])");
+  CHECK(t.as(u.access, "GET", "/api/v1/fans?cursor=" + far).code() == "invalid_cursor");
+}
+
+TEST_CASE("editing a fan keeps what the edit leaves out and replaces the tags", "[content][read]") {
+  ContentApp t;
+  auto u = t.sign_up_and_log_in("creator@example.com");
+  REQUIRE(t.ingest(u.access, "fans", json::array{json::object{{"platform_fan_id", "f1"}, {"tier", "gold"},
+                                                              {"tags", json::array{"vip", "whale"}}}})
+              .status == 200);
+  const std::string fan = t.scalar("SELECT id FROM content.fans WHERE platform_fan_id = 'f1'");
+  Reply edited = t.as(u.access, "PATCH", "/api/v1/fans/" + fan, R"({"notes":"birthday in May","tags":["vip"]})");
+  REQUIRE(edited.status == 200);
+  CHECK(edited.str("tier") == "gold");
+  CHECK(edited.str("notes") == "birthday in May");
+  CHECK(edited.body.at("tags").as_array().size() == 1);
+  CHECK(t.as(u.access, "PATCH", "/api/v1/fans/" + fan, R"({"tags":"vip"})").status == 400);
 }
 
 TEST_CASE("a conversation pages newest first and records what the creator sends", "[content][read]") {

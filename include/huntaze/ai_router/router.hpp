@@ -25,6 +25,8 @@
 #include <string_view>
 #include <vector>
 
+#include "huntaze/core/error.hpp"
+
 namespace huntaze::ai_router {
 
 struct Message {
@@ -149,6 +151,11 @@ class AiError : public std::runtime_error {
 
 // "bad_request", "unknown_task", ... (error codes and metric labels).
 std::string_view to_string(AiError::Kind kind) noexcept;
+
+// The API error for a router failure: its status and kind as the code, with
+// Retry-After (whole seconds, rounded up) when it carries one. Callers map
+// unknown_task themselves: to an HTTP client it means different things.
+ApiError to_api_error(const AiError& e);
 
 // What GET /api/v1/ai/models shows.
 struct DeploymentStatus {

@@ -17,6 +17,22 @@ inline std::string join(const std::vector<std::string>& items, std::string_view 
   return out;
 }
 
+// Without leading and trailing ASCII whitespace (space, tab, CR, LF).
+inline std::string_view trim(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// A-Z lowered; every other byte as it was.
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 // Text that must be valid UTF-8 without NUL bytes (PostgreSQL text and
 // jsonb reject both) made so: whole valid characters are kept, each invalid
 // byte becomes U+FFFD, NUL becomes '?', and the result is cut at a character

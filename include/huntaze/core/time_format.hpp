@@ -16,6 +16,9 @@ namespace huntaze {
 std::string format_iso8601(SysTime t);
 // Accepts the format above and an explicit offset ("+02:00"); nullopt when malformed.
 std::optional<SysTime> parse_iso8601(std::string_view text);
+// A date ("2026-11-21": its midnight UTC) or what parse_iso8601 accepts: the
+// `from`/`to` of report queries.
+std::optional<SysTime> parse_day_or_time(std::string_view text);
 
 // Calendar months in UTC (budgets, usage partitions, billing periods).
 std::chrono::year_month utc_month(SysTime t);
