@@ -19,5 +19,14 @@ CREATE TABLE content.suggestions (
   feedback_by uuid
 );
 CREATE INDEX suggestions_by_workspace_time ON content.suggestions (creator_id, created_at);
+-- Retention (content.prune deletes rows older than content.suggestions.retention).
+CREATE INDEX suggestions_by_age ON content.suggestions (created_at);
 -- Conversations already prepared (suggestions.prepare) and a fan's latest set.
 CREATE INDEX suggestions_by_fan_message ON content.suggestions (fan_id, message_id);
+
+-- suggestions.prepare: the fan's last_incoming_at when it last took the
+-- conversation (whatever came of it: replies, spam, a spent budget), so that
+-- a conversation is tried once per new message from the fan.
+ALTER TABLE content.fans ADD COLUMN prepared_for timestamptz;
+-- The conversations waiting on a reply: the fan wrote last.
+CREATE INDEX fans_waiting ON content.fans (last_incoming_at) WHERE last_incoming_at = last_message_at;

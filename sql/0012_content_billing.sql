@@ -30,7 +30,8 @@ CREATE TABLE content.invoices (
   created_at timestamptz NOT NULL,
   CONSTRAINT invoices_once_per_month UNIQUE (creator_id, period_start)
 );
-CREATE INDEX invoices_by_workspace ON content.invoices (creator_id, period_start DESC, id DESC);
+-- The unique key is also the index of a workspace's invoice list (newest
+-- first: a backward scan; period_start is unique per workspace).
 
 CREATE TABLE content.invoice_lines (
   invoice_id uuid NOT NULL REFERENCES content.invoices (id) ON DELETE CASCADE,

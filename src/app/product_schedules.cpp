@@ -5,7 +5,6 @@
 #include "ai_router/prompt_samples.hpp"
 #include "ai_router/usage_partitions.hpp"
 #include "auth/maintenance.hpp"
-#include "content/content_module.hpp"
 #include "jobs/maintenance.hpp"
 
 namespace huntaze::app {
@@ -18,19 +17,17 @@ struct ProductSchedule {
   const char* owner;
 };
 
-// offers.*: content (issue "content"); billing.monthly: content;
-// insights.daily: analytics; events.dispatch: outbound event delivery.
+// The platform's schedules and those of modules without a register_schedules
+// of their own; the content module adds its own (ContentModule). Kinds whose
+// module does not exist yet (insights.daily: analytics; events.dispatch:
+// outbound event delivery) get a placeholder handler.
 constexpr ProductSchedule kSchedules[] = {
-    {"offers.activate", "@hourly", "content"},  {"offers.expire", "@daily", "content"},
-    {"billing.monthly", "@monthly", "content"}, {"insights.daily", "@daily", "analytics"},
+    {"insights.daily", "@daily", "analytics"},
     {"events.dispatch", "*/5 * * * *", "events"}, {jobs::kPruneKind, "*/10 * * * *", "jobs"},
     {ai_router::kUsagePartitionsKind, "17 3 * * *", "ai_router"},
     {ai_router::kPromptSamplesPruneKind, "27 3 * * *", "ai_router"},
     {ai_router::kBudgetReconcileKind, "7 * * * *", "ai_router"},
     {auth::kPruneKind, "37 3 * * *", "auth"},
-    {content::kPartitionsKind, "47 3 * * *", "content"},
-    {content::kArchiveKind, "57 3 * * *", "content"},
-    {content::kPruneKind, "13 * * * *", "content"},
 };
 
 }  // namespace

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "content/api.hpp"
-#include "content/suggestion_prompt.hpp"
+#include "content/money.hpp"
 #include "huntaze/ai_router/usage_totals.hpp"
 #include "huntaze/auth/directory.hpp"
 #include "huntaze/core/error.hpp"
@@ -22,8 +22,6 @@ namespace {
 constexpr int kWorkspacePage = 500;
 constexpr uint64_t kGiB = 1ull << 30;
 
-// Cents for micro-dollars, rounded up: a started cent is a cent.
-int64_t cents_up(int64_t micros) { return micros <= 0 ? 0 : (micros + 9'999) / 10'000; }
 
 std::string month_name(year_month m) { return format_year_month(m, '-'); }
 
@@ -65,7 +63,7 @@ std::vector<InvoiceLine> invoice_lines(const Plan& plan, const UsageFigures& usa
   std::vector<InvoiceLine> lines;
   lines.push_back({"plan", "Plan " + plan.name + ", " + month_name(month), 1, "month", plan.price_cents});
 
-  const int64_t included_micros = plan.ai_included_cents * 10'000;
+  const int64_t included_micros = plan.ai_included_cents * kMicrosPerCent;
   const int64_t over_micros = std::max<int64_t>(0, usage.ai_cost_micros - included_micros);
   const int64_t ai_cents = cents_up(over_micros * (100 + config.ai_markup_percent) / 100);
   lines.push_back({"ai_usage",
@@ -100,7 +98,7 @@ asio::awaitable<int> Billing::invoice_month(year_month month, jobs::JobContext* 
   std::map<std::string, int64_t> ai;
   for (const auto& [ws, micros] : spend.workspaces) ai[ws] = micros;
 
-  int created = 0;
+  int created = 0, failed = 0;
   std::optional<Uuid> after;
   for (;;) {
     auto page = co_await auth::workspaces_created_before(db_, to, after, kWorkspacePage);
@@ -108,12 +106,30 @@ asio::awaitable<int> Billing::invoice_month(year_month month, jobs::JobContext* 
       if (job) co_await job->heartbeat();
       const auto it = ai.find(ws.str());
       const int64_t micros = it == ai.end() ? 0 : it->second;
-      if (co_await invoice_workspace(ws, month, micros)) ++created;
+      // One workspace that cannot be invoiced (its media figures, say) does
+      // not hold up the others; the run fails at the end and its retry
+      // makes only the missing invoices.
+      bool made = false;
+      std::string error;
+      try {
+        made = co_await invoice_workspace(ws, month, micros);
+      } catch (const boost::system::system_error&) {
+        throw;  // cancelled, or the connection is gone: the retry goes on from here
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      if (made) ++created;
+      if (!error.empty()) {
+        ++failed;
+        log::error("monthly invoice failed", {{"workspace_id", ws.str()}, {"month", month_name(month)}, {"error", error}});
+      }
     }
     if (page.size() < static_cast<size_t>(kWorkspacePage)) break;
     after = page.back();
   }
-  log::info("monthly invoices", {{"month", month_name(month)}, {"created", created}});
+  log::info("monthly invoices", {{"month", month_name(month)}, {"created", created}, {"failed", failed}});
+  if (failed > 0)
+    throw std::runtime_error(std::to_string(failed) + " workspace(s) could not be invoiced for " + month_name(month));
   co_return created;
 }
 
@@ -123,7 +139,8 @@ asio::awaitable<bool> Billing::invoice_workspace(Uuid workspace, year_month mont
   auto existing = co_await db_.query("SELECT 1 FROM content.invoices WHERE creator_id = $1 AND period_start = $2",
                                      workspace, period_start);
   if (!existing.empty()) co_return false;
-  const PlanLimits limits = co_await plans_.limits(workspace);
+  // The plan as it is now in the database, not as remembered for the router.
+  const PlanLimits limits = co_await plans_.read(workspace);
   if (!limits.usable()) co_return false;
   UsageFigures usage{.ai_cost_micros = ai_micros};
   if (media_) usage.media = co_await media_->usage(workspace, from, to);
@@ -253,7 +270,8 @@ asio::awaitable<StripeOutcome> Billing::stripe_event(const std::string& body) {
 }
 
 asio::awaitable<json::object> Billing::summary(Uuid workspace) {
-  const PlanLimits limits = co_await plans_.limits(workspace);
+  // The plan as it is now in the database, not as remembered for the router.
+  const PlanLimits limits = co_await plans_.read(workspace);
   const Plan& plan = config_.plan(limits.plan);
   const SysTime now = clock_.now();
   const auto month = utc_month(now);

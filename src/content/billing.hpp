@@ -63,7 +63,8 @@ class Billing {
           const BillingConfig& config);
 
   // Invoices `month` for every workspace; returns how many invoices this
-  // call created (0 when they all existed).
+  // call created (0 when they all existed). A workspace that fails is
+  // logged and skipped; the call then throws once all others are done.
   boost::asio::awaitable<int> invoice_month(std::chrono::year_month month, jobs::JobContext* job);
 
   // One verified Stripe event (the request body). Throws ApiError 400 when

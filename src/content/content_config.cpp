@@ -76,6 +76,7 @@ ContentConfig parse_content_config(config::Node section) {
   sg.prepare_window =
       seconds(suggestions.get_duration("prepare_window", sg.prepare_window, 5min, std::chrono::days(7)));
   sg.prepare_batch = static_cast<int>(suggestions.get_int("prepare_batch", sg.prepare_batch, 1, 1000));
+  sg.retention = seconds(suggestions.get_duration("retention", sg.retention, std::chrono::days(1), std::chrono::days(400)));
   suggestions.finish();
 
   c.billing = parse_billing_config(section.section("billing"));

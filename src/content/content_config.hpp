@@ -16,7 +16,7 @@ namespace huntaze::content {
 struct IngestConfig {
   int max_items = 1000;                   // per batch; more is 413
   size_t body_limit = 16u << 20;          // bytes per ingestion request
-  // Derives each workspace's webhook secret (see webhook_signature.hpp);
+  // Derives each workspace's webhook secret (see signed_payload.hpp);
   // empty: signed-webhook ingestion is off (503 webhook_not_configured).
   Secret webhook_key;
   std::chrono::seconds webhook_tolerance{std::chrono::minutes(5)};  // replay window of the timestamp
@@ -44,6 +44,9 @@ struct SuggestionsConfig {
   bool prepare = false;
   std::chrono::seconds prepare_window{std::chrono::hours(24)};
   int prepare_batch = 50;  // conversations per run
+  // Suggestions and their feedback are kept this long (acceptance stats
+  // look back at most 400 days).
+  std::chrono::seconds retention{std::chrono::days(90)};
 };
 
 // A plan of `content.billing.plans`. Money in cents.

@@ -22,7 +22,7 @@ ContentModule::ContentModule(ContentDeps deps, ContentConfig config) : deps_(dep
   partitions_ = std::make_unique<MessagePartitions>(deps_.db);
   store_ = std::make_unique<IngestStore>(deps_.db, *partitions_, deps_.clock);
   ingestion_ = std::make_unique<Ingestion>(*store_, deps_.compute, deps_.clock, deps_.metrics, config_);
-  idempotency_ = std::make_unique<IdempotencyKeys>(deps_.db, deps_.clock, config_.idempotency_ttl);
+  idempotency_ = std::make_unique<IdempotencyKeys>(deps_.db, deps_.compute, deps_.clock, config_.idempotency_ttl);
   offers_ = std::make_unique<Offers>(deps_.db, deps_.queue, deps_.clock);
   posts_ = std::make_unique<Posts>(deps_.db, deps_.queue, deps_.clock);
   billing_ = std::make_unique<Billing>(deps_.db, deps_.clock, deps_.plans, deps_.media_usage, config_.billing);
@@ -35,7 +35,7 @@ ContentModule::~ContentModule() = default;
 void ContentModule::register_routes(http::Router& router) {
   // The routes keep a pointer to these, owned here: the module outlives the server.
   route_deps_ = std::make_unique<RouteDeps>(
-      RouteDeps{deps_.db, deps_.clock, deps_.guard, *ingestion_, *idempotency_, *partitions_, *suggestions_, *offers_, *posts_, *billing_, deps_.router, config_});
+      RouteDeps{deps_.db, deps_.compute, deps_.clock, deps_.guard, *ingestion_, *idempotency_, *partitions_, *suggestions_, *offers_, *posts_, *billing_, deps_.router, config_});
   register_ingest_routes(router, *route_deps_);
   register_fan_routes(router, *route_deps_);
   register_persona_routes(router, *route_deps_);
@@ -46,7 +46,19 @@ void ContentModule::register_routes(http::Router& router) {
 }
 
 void ContentModule::register_schedules(cron::Cron& cron) {
-  cron.add(cron::Schedule{.name = kPostsDueKind, .spec = "*/5 * * * *", .timezone = "UTC", .kind = kPostsDueKind});
+  struct Entry {
+    const char* kind;
+    const char* spec;
+  };
+  // Sweeps behind the jobs each offer and post enqueues for its own times;
+  // billing an hour into the month, once usage rows held back by a database
+  // outage (ai.usage.max_pending) have had time to land.
+  constexpr Entry kSchedules[] = {
+      {kOffersActivateKind, "@hourly"}, {kOffersExpireKind, "@daily"},   {kPostsDueKind, "*/5 * * * *"},
+      {kBillingMonthlyKind, "0 1 1 * *"}, {kPartitionsKind, "47 3 * * *"}, {kArchiveKind, "57 3 * * *"},
+      {kPruneKind, "13 * * * *"},
+  };
+  for (const auto& e : kSchedules) cron.add(cron::Schedule{.name = e.kind, .spec = e.spec, .timezone = "UTC", .kind = e.kind});
   if (config_.suggestions.prepare)
     cron.add(cron::Schedule{.name = kPrepareKind, .spec = "*/5 * * * *", .timezone = "UTC", .kind = kPrepareKind});
 }
@@ -76,25 +88,35 @@ void ContentModule::register_jobs(jobs::JobRegistry& registry) {
     if (!id) throw jobs::DiscardJob(job.kind() + ": malformed id in the payload");
     return id;
   };
+  // The time the job was made for (absent in jobs enqueued before it was recorded).
+  auto time_of = [](jobs::JobContext& job) -> std::optional<SysTime> {
+    const auto* o = job.payload().if_object();
+    const auto* v = o ? o->if_contains("at") : nullptr;
+    if (!v || !v->is_int64()) return std::nullopt;
+    return SysTime(std::chrono::microseconds(v->get_int64()));
+  };
   registry.add(
       kOffersActivateKind,
-      [this, id_of](jobs::JobContext& job) -> asio::awaitable<void> {
+      [this, id_of, time_of](jobs::JobContext& job) -> asio::awaitable<void> {
         const std::optional<Uuid> id = id_of(job);
-        co_await offers_->activate(id, deps_.clock.now());
+        const std::optional<SysTime> at = time_of(job);
+        co_await offers_->activate(id, deps_.clock.now(), at);
       },
       maintenance);
   registry.add(
       kOffersExpireKind,
-      [this, id_of](jobs::JobContext& job) -> asio::awaitable<void> {
+      [this, id_of, time_of](jobs::JobContext& job) -> asio::awaitable<void> {
         const std::optional<Uuid> id = id_of(job);
-        co_await offers_->expire(id, deps_.clock.now());
+        const std::optional<SysTime> at = time_of(job);
+        co_await offers_->expire(id, deps_.clock.now(), at);
       },
       maintenance);
   registry.add(
       kPostsDueKind,
-      [this, id_of](jobs::JobContext& job) -> asio::awaitable<void> {
+      [this, id_of, time_of](jobs::JobContext& job) -> asio::awaitable<void> {
         const std::optional<Uuid> id = id_of(job);
-        co_await posts_->due(id, deps_.clock.now());
+        const std::optional<SysTime> at = time_of(job);
+        co_await posts_->due(id, deps_.clock.now(), at);
       },
       maintenance);
   // The month before the tick (cron adds "tick"), or {"month": "YYYY-MM"} for a re-run.
@@ -125,6 +147,7 @@ void ContentModule::register_jobs(jobs::JobRegistry& registry) {
       kPruneKind,
       [this](jobs::JobContext& job) -> asio::awaitable<void> {
         co_await idempotency_->prune(&job);
+        co_await suggestions_->prune(deps_.clock.now(), &job);
         // Stripe retries a delivery for three days: a month of event ids is plenty.
         db::Params before{db::Timestamp(deps_.clock.now() - std::chrono::days(30))};
         co_await jobs::delete_in_batches(deps_.db,

@@ -42,7 +42,7 @@ struct ContentDeps {
 // Job kinds, scheduled by the composition root.
 inline constexpr const char* kPartitionsKind = "content.partitions";  // next months of content.messages
 inline constexpr const char* kArchiveKind = "content.archive";        // old months to content_archive
-inline constexpr const char* kPruneKind = "content.prune";            // expired Idempotency-Keys, old Stripe event ids
+inline constexpr const char* kPruneKind = "content.prune";            // expired Idempotency-Keys, old suggestions and Stripe event ids
 inline constexpr const char* kPrepareKind = "suggestions.prepare";    // suggestions ahead of the chatter
 
 class MessagePartitions;
@@ -62,9 +62,9 @@ class ContentModule {
 
   void register_routes(http::Router& router);
   void register_jobs(jobs::JobRegistry& registry);
-  // posts.due every 5 minutes (the sweep behind each post's own job), and
-  // suggestions.prepare every 5 minutes when content.suggestions.prepare is
-  // on. offers.activate/offers.expire are among the product schedules.
+  // Every content schedule: the offer and post sweeps, billing.monthly,
+  // the partition, archive and prune jobs, and suggestions.prepare every 5
+  // minutes when content.suggestions.prepare is on.
   void register_schedules(cron::Cron& cron);
 
 

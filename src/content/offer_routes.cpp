@@ -44,11 +44,7 @@ void register_offer_routes(http::Router& router, const RouteDeps& deps) {
 
   router.get("/api/v1/offers",
              auth::guarded(g, need(auth::Role::viewer), [d](http::Request& req, const auth::Access& who) -> Pass {
-               std::optional<std::string> status = req.query_param("status");
-               if (status && *status != "scheduled" && *status != "active" && *status != "expired" &&
-                   *status != "canceled")
-                 throw ApiError::bad_request("status must be scheduled, active, expired or canceled",
-                                             {{"status", "invalid"}});
+               const auto status = word_query(req, "status", {"scheduled", "active", "expired", "canceled"});
                const int limit = page_limit(req);
                const auto cursor = page_cursor(req, 2);
                auto page = co_await d->offers.list(who.workspace_id, status, limit, cursor);

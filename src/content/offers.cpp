@@ -55,14 +55,18 @@ int64_t micros(SysTime t) { return t.time_since_epoch().count(); }
 Offers::Offers(db::Database& db, jobs::JobQueue& queue, const Clock& clock) : db_(db), queue_(queue), clock_(clock) {}
 
 asio::awaitable<void> Offers::schedule_moves(db::Executor& tx, Uuid id, SysTime starts_at, SysTime ends_at) {
-  const std::string payload = json::serialize(json::object{{"offer_id", id.str()}});
+  // Each job carries the time it was made for ("at"): rescheduled, the
+  // offer's old jobs see another time on the row and end quietly.
+  auto payload = [&id](SysTime at) {
+    return json::serialize(json::object{{"offer_id", id.str()}, {"at", micros(at)}});
+  };
   std::vector<jobs::NewJob> moves;
   moves.push_back(jobs::NewJob{.kind = kOffersActivateKind,
-                               .payload = payload,
+                               .payload = payload(starts_at),
                                .run_at = starts_at,
                                .unique_key = "offer:" + id.str() + ":start:" + std::to_string(micros(starts_at))});
   moves.push_back(jobs::NewJob{.kind = kOffersExpireKind,
-                               .payload = payload,
+                               .payload = payload(ends_at),
                                .run_at = ends_at,
                                .unique_key = "offer:" + id.str() + ":end:" + std::to_string(micros(ends_at))});
   co_await queue_.enqueue_many(tx, std::move(moves));
@@ -126,7 +130,7 @@ asio::awaitable<json::object> Offers::update(Uuid workspace, Uuid id, const Offe
             kColumns,
         id, workspace, f.title, f.description, kind, price, discount, starts, ends, at);
     changed = offer_json(updated.front());
-    // Jobs for the old times find nothing to do when they run.
+    // Jobs for the old times see the new time on the row and end quietly.
     if (starts_at != old_start || ends_at != old_end) co_await schedule_moves(tx, id, starts_at, ends_at);
     start_now = status == "scheduled" && starts_at <= now;
   });
@@ -208,12 +212,12 @@ const TimedMove kExpire{
 
 }  // namespace
 
-asio::awaitable<int> Offers::activate(std::optional<Uuid> id, SysTime now) {
-  return run_move(db_, queue_, kActivate, id, now);
+asio::awaitable<int> Offers::activate(std::optional<Uuid> id, SysTime now, std::optional<SysTime> scheduled_for) {
+  return run_move(db_, queue_, kActivate, id, now, scheduled_for);
 }
 
-asio::awaitable<int> Offers::expire(std::optional<Uuid> id, SysTime now) {
-  return run_move(db_, queue_, kExpire, id, now);
+asio::awaitable<int> Offers::expire(std::optional<Uuid> id, SysTime now, std::optional<SysTime> scheduled_for) {
+  return run_move(db_, queue_, kExpire, id, now, scheduled_for);
 }
 
 }  // namespace huntaze::content

@@ -54,8 +54,10 @@ class Offers {
   // The moves at `now`: one offer, or (nullopt) every offer due. Returns
   // how many moved. An offer whose start is still ahead is not moved; with
   // an id, RetryAt its start is thrown so its job comes back then.
-  boost::asio::awaitable<int> activate(std::optional<Uuid> id, SysTime now);
-  boost::asio::awaitable<int> expire(std::optional<Uuid> id, SysTime now);
+  boost::asio::awaitable<int> activate(std::optional<Uuid> id, SysTime now,
+                                  std::optional<SysTime> scheduled_for = std::nullopt);
+  boost::asio::awaitable<int> expire(std::optional<Uuid> id, SysTime now,
+                                  std::optional<SysTime> scheduled_for = std::nullopt);
 
  private:
   boost::asio::awaitable<void> schedule_moves(db::Executor& tx, Uuid id, SysTime starts_at, SysTime ends_at);

@@ -3,6 +3,7 @@
 #include "content/api.hpp"
 #include "content/json_fields.hpp"
 #include "content/routes.hpp"
+#include "content/money.hpp"
 #include "content/suggestion_prompt.hpp"
 #include "huntaze/core/time_format.hpp"
 
@@ -30,14 +31,6 @@ PostFields post_fields(const http::Request& req, bool creating) {
   return p;
 }
 
-std::optional<SysTime> time_param(const http::Request& req, const char* name) {
-  auto text = req.query_param(name);
-  if (!text) return std::nullopt;
-  auto t = parse_iso8601(*text + (text->size() == 10 ? "T00:00:00Z" : ""));
-  if (!t) throw ApiError::bad_request(std::string(name) + " must be a date or an RFC 3339 time", {{name, "invalid"}});
-  return t;
-}
-
 // One `creative` call whose answer is a list separated by "---" lines.
 asio::awaitable<std::vector<std::string>> ideas(ai_router::AiRouter& router, Uuid workspace, std::string system,
                                                 std::string user, int count, const std::string& request_id) {
@@ -55,18 +48,8 @@ asio::awaitable<std::vector<std::string>> ideas(ai_router::AiRouter& router, Uui
   } catch (const ai_router::AiError& e) {
     failure = e;
   }
-  if (failure) {
-    if (failure->kind() == ai_router::AiError::Kind::unknown_task)
-      throw ApiError::unavailable("ai_not_configured", "no 'creative' route is configured");
-    throw ApiError(failure->http_status(), std::string(ai_router::to_string(failure->kind())), failure->what());
-  }
+  if (failure) throw ai_failure(*failure);
   co_return read_suggestions(answer->content, count);
-}
-
-json::array strings_json(const std::vector<std::string>& items) {
-  json::array out;
-  for (const auto& s : items) out.push_back(json::value(s));
-  return out;
 }
 
 }  // namespace
@@ -78,12 +61,8 @@ void register_post_routes(http::Router& router, const RouteDeps& deps) {
 
   router.get("/api/v1/posts",
              auth::guarded(g, need(auth::Role::viewer), [d](http::Request& req, const auth::Access& who) -> Pass {
-               std::optional<std::string> status = req.query_param("status");
-               if (status && *status != "draft" && *status != "scheduled" && *status != "published" &&
-                   *status != "canceled")
-                 throw ApiError::bad_request("status must be draft, scheduled, published or canceled",
-                                             {{"status", "invalid"}});
-               const auto from = time_param(req, "from"), to = time_param(req, "to");
+               const auto status = word_query(req, "status", {"draft", "scheduled", "published", "canceled"});
+               const auto from = time_query(req, "from"), to = time_query(req, "to");
                const int limit = page_limit(req);
                const auto cursor = page_cursor(req, 2);
                auto page = co_await d->posts.list(who.workspace_id, status, from, to, limit, cursor);

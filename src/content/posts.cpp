@@ -20,18 +20,15 @@ constexpr const char* kColumns =
     "updated_at";
 
 json::object post_json(const db::Row& r) {
-  json::array media;
-  for (auto& m : r.get<std::vector<std::string>>(3)) media.push_back(json::value(m));
-  const auto platform_id = r.get<std::optional<std::string>>(8);
   return json::object{{"id", r.get<Uuid>(0).str()},
                       {"platform", r.get<std::string>(1)},
                       {"caption", r.get<std::string>(2)},
-                      {"media", std::move(media)},
+                      {"media", strings_json(r.get<std::vector<std::string>>(3))},
                       {"status", r.get<std::string>(4)},
                       {"scheduled_at", time_or_null(r.get<std::optional<db::Timestamp>>(5))},
                       {"due_at", time_or_null(r.get<std::optional<db::Timestamp>>(6))},
                       {"published_at", time_or_null(r.get<std::optional<db::Timestamp>>(7))},
-                      {"platform_post_id", platform_id ? json::value(*platform_id) : json::value(nullptr)},
+                      {"platform_post_id", text_or_null(r.get<std::optional<std::string>>(8))},
                       {"created_at", format_iso8601(r.get<db::Timestamp>(9))},
                       {"updated_at", format_iso8601(r.get<db::Timestamp>(10))}};
 }
@@ -42,7 +39,7 @@ Posts::Posts(db::Database& db, jobs::JobQueue& queue, const Clock& clock) : db_(
 
 asio::awaitable<void> Posts::schedule_due(db::Executor& tx, Uuid id, SysTime at) {
   jobs::NewJob job{.kind = kPostsDueKind,
-                   .payload = json::serialize(json::object{{"post_id", id.str()}}),
+                   .payload = json::serialize(json::object{{"post_id", id.str()}, {"at", at.time_since_epoch().count()}}),
                    .run_at = at,
                    .unique_key = "post:" + id.str() + ":due:" + std::to_string(at.time_since_epoch().count())};
   co_await queue_.enqueue(tx, std::move(job));
@@ -186,13 +183,11 @@ constexpr const char* kDueSweep =
 
 jobs::Event due_event(const db::Row& r) {
   const std::string ws = r.get<Uuid>(0).str();
-  json::array media;
-  for (auto& m : r.get<std::vector<std::string>>(4)) media.push_back(json::value(m));
   json::object data{{"post_id", r.get<Uuid>(1).str()},
                     {"workspace_id", ws},
                     {"platform", r.get<std::string>(2)},
                     {"caption", r.get<std::string>(3)},
-                    {"media", std::move(media)},
+                    {"media", strings_json(r.get<std::vector<std::string>>(4))},
                     {"scheduled_at", format_iso8601(r.get<db::Timestamp>(5))}};
   return jobs::Event{.topic = "content",
                      .type = "post.due",
@@ -206,7 +201,9 @@ const TimedMove kDue{kDueOne, kDueSweep,
 
 }  // namespace
 
-asio::awaitable<int> Posts::due(std::optional<Uuid> id, SysTime now) { return run_move(db_, queue_, kDue, id, now); }
+asio::awaitable<int> Posts::due(std::optional<Uuid> id, SysTime now, std::optional<SysTime> scheduled_for) {
+  return run_move(db_, queue_, kDue, id, now, scheduled_for);
+}
 
 asio::awaitable<json::array> Posts::recent_performance(Uuid workspace, SysTime now, int days) {
   const db::Timestamp since(now - std::chrono::days(days));

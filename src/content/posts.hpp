@@ -53,7 +53,8 @@ class Posts {
 
   // posts.due at `now`: one post, or (nullopt) every due one. Returns how
   // many became due; with an id whose time is ahead, throws RetryAt.
-  boost::asio::awaitable<int> due(std::optional<Uuid> id, SysTime now);
+  boost::asio::awaitable<int> due(std::optional<Uuid> id, SysTime now,
+                                  std::optional<SysTime> scheduled_for = std::nullopt);
 
   // Published posts of the last `days` days with what followed each within
   // 48 hours (incoming messages, revenue): the evidence for "what to post next".

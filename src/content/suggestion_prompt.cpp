@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <cctype>
 
+#include "content/money.hpp"
 #include "huntaze/core/strings.hpp"
 
 namespace huntaze::content {
@@ -34,24 +35,15 @@ std::string_view guidance(Category c) {
   return "";
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Strips "1.", "2)", "- ", "* ", "Reply 1:" and surrounding quotes models like to add.
+// Strips "1. ", "2) ", "- ", "* ", "Reply 1:" and surrounding quotes models
+// like to add - but not the digits of a reply that starts with a time or an
+// amount ("9:30 works for me", "2.5k of you").
 std::string_view strip_markers(std::string_view s) {
   s = trim(s);
   size_t i = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  if (i > 0 && i < s.size() && (s[i] == '.' || s[i] == ')' || s[i] == ':')) s = trim(s.substr(i + 1));
+  while (i < s.size() && i < 2 && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  if (i > 0 && i + 1 < s.size() && (s[i] == '.' || s[i] == ')') && (s[i + 1] == ' ' || s[i + 1] == '\t'))
+    s = trim(s.substr(i + 1));
   if (s.starts_with("- ") || s.starts_with("* ")) s = trim(s.substr(2));
   for (std::string_view label : {"Reply 1:", "Reply 2:", "Reply 3:", "Reply:"})
     if (s.starts_with(label)) s = trim(s.substr(label.size()));
@@ -81,14 +73,6 @@ std::optional<Category> parse_category(std::string_view text) noexcept {
   return std::nullopt;
 }
 
-std::string dollars(int64_t cents) {
-  const bool negative = cents < 0;
-  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(cents) : static_cast<uint64_t>(cents);
-  std::string frac = std::to_string(magnitude % 100);
-  if (frac.size() < 2) frac.insert(0, "0");
-  return (negative ? "-$" : "$") + std::to_string(magnitude / 100) + "." + frac;
-}
-
 std::vector<ai_router::Message> classify_messages(std::string_view fan_message) {
   std::string system =
       "You sort messages that fans send to a content creator. Answer with JSON {\"category\": \"<one of: "
@@ -103,10 +87,10 @@ Category read_category(std::string_view answer) {
   json::value v = json::parse(answer, ec);
   if (!ec && v.is_object()) {
     if (const auto* c = v.get_object().if_contains("category"); c && c->is_string())
-      if (auto parsed = parse_category(lower(trim(c->get_string())))) return *parsed;
+      if (auto parsed = parse_category(ascii_lower(trim(c->get_string())))) return *parsed;
   }
   // A bare word, or the category somewhere in free text: the first one named wins.
-  const std::string text = lower(answer);
+  const std::string text = ascii_lower(answer);
   size_t best = std::string::npos;
   Category found = Category::unclassified;
   for (auto c : kCategories) {
@@ -166,10 +150,12 @@ std::vector<std::string> read_suggestions(std::string_view answer, int count) {
   std::vector<std::string> out;
   std::string current;
   auto flush = [&] {
-    const std::string_view text = strip_markers(current);
+    // Model output is input: valid UTF-8 without NUL (PostgreSQL refuses
+    // both) and of bounded length, whatever the prompt asked for.
+    const std::string text = clean_utf8(strip_markers(current), kMaxReplyBytes);
     if (!text.empty() && static_cast<int>(out.size()) < count &&
         std::find(out.begin(), out.end(), text) == out.end())
-      out.emplace_back(text);
+      out.push_back(text);
     current.clear();
   };
   while (!answer.empty()) {

@@ -73,11 +73,11 @@ std::vector<ai_router::Message> classify_messages(std::string_view fan_message);
 Category read_category(std::string_view answer);
 
 std::vector<ai_router::Message> generate_messages(const SuggestionContext& context);
-// The replies in a generation answer: split on "---" lines, trimmed, list
-// markers and surrounding quotes removed, empty ones dropped, at most `count`.
-std::vector<std::string> read_suggestions(std::string_view answer, int count);
+inline constexpr size_t kMaxReplyBytes = 2000;
 
-// "$12.50"
-std::string dollars(int64_t cents);
+// The replies in a generation answer: split on "---" lines, trimmed, list
+// markers and surrounding quotes removed, made valid UTF-8 without NUL and
+// cut to kMaxReplyBytes, empty ones and repeats dropped, at most `count`.
+std::vector<std::string> read_suggestions(std::string_view answer, int count);
 
 }  // namespace huntaze::content

@@ -4,6 +4,7 @@
 #include "content/json_fields.hpp"
 #include "content/routes.hpp"
 #include "content/suggestions.hpp"
+#include "huntaze/core/log.hpp"
 #include "huntaze/core/time_format.hpp"
 
 namespace huntaze::content {
@@ -17,17 +18,6 @@ using Pass = asio::awaitable<http::Response>;
 constexpr size_t kSmallBody = 16 * 1024;
 constexpr auto kMaxStatsRange = std::chrono::days(400);
 
-ApiError api_error(const ai_router::AiError& e) {
-  // No route for the writing task is the operator's configuration, not the caller's mistake.
-  if (e.kind() == ai_router::AiError::Kind::unknown_task)
-    return ApiError::unavailable("ai_not_configured", std::string("the AI routes are not configured: ") + e.what());
-  ApiError out(e.http_status(), std::string(ai_router::to_string(e.kind())), e.what());
-  if (e.retry_after())
-    out.with_retry_after(static_cast<int>(std::max<int64_t>(
-        1, std::chrono::duration_cast<std::chrono::seconds>(*e.retry_after()).count())));
-  return out;
-}
-
 bool wants_stream(const http::Request& req) {
   if (req.query_param("stream").value_or("") == "true") return true;
   const auto accept = req.headers.get("accept");
@@ -36,15 +26,6 @@ bool wants_stream(const http::Request& req) {
 
 std::string sse(std::string_view event, const json::value& data) {
   return "event: " + std::string(event) + "\ndata: " + json::serialize(data) + "\n\n";
-}
-
-SysTime time_param(const http::Request& req, const char* name, SysTime fallback) {
-  auto text = req.query_param(name);
-  if (!text) return fallback;
-  auto t = parse_iso8601(*text + (text->size() == 10 ? "T00:00:00Z" : ""));
-  if (!t) throw ApiError::bad_request(std::string(name) + " must be a date (YYYY-MM-DD) or an RFC 3339 time",
-                                      {{name, "invalid"}});
-  return *t;
 }
 
 // POST /api/v1/conversations/{fan_id}/suggestions. With Accept:
@@ -61,17 +42,18 @@ Pass suggest(const RouteDeps& d, http::Request& req, const auth::Access& who) {
     } catch (const ai_router::AiError& e) {
       failure = e;
     }
-    if (failure) throw api_error(*failure);
+    if (failure) throw ai_failure(*failure);
     co_return json_response(200, to_json(*set));
   }
 
   // What can be refused without a model is refused before the status line
   // (the producer below only runs once the 200 is committed): an unknown
   // fan, a fan who never wrote, a writing task with no route.
+  // (last_incoming_at is kept by every write of an incoming message; a
+  // look into content.messages would probe every monthly partition.)
   auto state = co_await d.db.query(
-      "SELECT EXISTS (SELECT 1 FROM content.messages m WHERE m.fan_id = f.id AND m.incoming) "
-      "FROM content.fans f WHERE f.id = $1 AND f.creator_id = $2",
-      fan, who.workspace_id);
+      "SELECT last_incoming_at IS NOT NULL FROM content.fans WHERE id = $1 AND creator_id = $2", fan,
+      who.workspace_id);
   if (state.empty()) throw ApiError::not_found("conversation not found");
   if (!state.front().get<bool>(0))
     throw ApiError(409, "nothing_to_answer", "the fan has not written anything to answer yet");
@@ -84,7 +66,7 @@ Pass suggest(const RouteDeps& d, http::Request& req, const auth::Access& who) {
   } catch (const ai_router::AiError& e) {
     refused = e;
   }
-  if (refused) throw api_error(*refused);
+  if (refused) throw ai_failure(*refused);
   const Uuid workspace = who.workspace_id;
   const std::string request_id = req.request_id;
   Suggestions* service = &d.suggestions;
@@ -103,12 +85,20 @@ Pass suggest(const RouteDeps& d, http::Request& req, const auth::Access& who) {
     try {
       set = co_await service->suggest(workspace, fan, request_id, &sink, &on_category);
     } catch (const ai_router::AiError& e) {
-      const ApiError mapped = api_error(e);
+      const ApiError mapped = ai_failure(e);
       code = mapped.code();
       message = mapped.what();
     } catch (const ApiError& e) {
       code = e.code();
       message = e.what();
+    } catch (const boost::system::system_error&) {
+      throw;  // the client went away: nobody to tell
+    } catch (const std::exception& e) {
+      // The 200 is already sent: the client learns of the failure from the
+      // stream (the server's log has the details), not from a cut connection.
+      log::error("streamed suggestion failed", {{"request_id", request_id}, {"error", e.what()}});
+      code = "internal_error";
+      message = "the suggestion failed; try again";
     }
     const std::string last = set ? sse("done", to_json(*set))
                                  : sse("error", json::object{{"error", json::object{{"code", code},
@@ -158,8 +148,8 @@ void register_suggestion_routes(http::Router& router, const RouteDeps& deps) {
   router.get("/api/v1/suggestions/stats",
              auth::guarded(g, need(auth::Role::viewer), [d](http::Request& req, const auth::Access& who) -> Pass {
                const SysTime now = d->clock.now();
-               const SysTime to = time_param(req, "to", now);
-               const SysTime from = time_param(req, "from", to - std::chrono::days(30));
+               const SysTime to = time_query(req, "to").value_or(now);
+               const SysTime from = time_query(req, "from").value_or(to - std::chrono::days(30));
                if (from >= to || to - from > kMaxStatsRange)
                  throw ApiError::bad_request("from must be before to, at most 400 days apart", {{"from", "invalid"}});
                auto answer = co_await d->suggestions.stats(who.workspace_id, from, to);

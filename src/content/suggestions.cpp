@@ -1,11 +1,14 @@
 #include "content/suggestions.hpp"
 
+#include "content/api.hpp"
+
 #include <algorithm>
 #include <boost/json.hpp>
 
 #include "huntaze/core/error.hpp"
 #include "huntaze/core/log.hpp"
 #include "huntaze/core/time_format.hpp"
+#include "huntaze/jobs/batched_delete.hpp"
 
 namespace huntaze::content {
 
@@ -117,13 +120,19 @@ asio::awaitable<Category> Suggestions::classify(Uuid workspace, const std::strin
   request.workspace = workspace.str();
   request.request_id = request_id;
   std::optional<ai_router::Completion> answer;
+  std::optional<ai_router::AiError> refused;
   try {
     answer = co_await router_.complete(std::move(request));
   } catch (const ai_router::AiError& e) {
-    // The replies matter more than their label.
-    log::warn("suggestion classification failed; writing for an unclassified message",
-              {{"error", e.what()}, {"request_id", request_id}});
+    // A spent budget or a rate limit refuses the replies too: say so now
+    // rather than ask again. Otherwise the replies matter more than their label.
+    if (e.kind() == ai_router::AiError::Kind::budget_exceeded || e.kind() == ai_router::AiError::Kind::rate_limited)
+      refused = e;
+    else
+      log::warn("suggestion classification failed; writing for an unclassified message",
+                {{"error", e.what()}, {"request_id", request_id}});
   }
+  if (refused) throw *refused;
   co_return answer ? read_category(answer->content) : Category::unclassified;
 }
 
@@ -238,10 +247,9 @@ asio::awaitable<json::object> Suggestions::feedback(Uuid workspace, Uuid suggest
   if (rows.empty()) throw ApiError::not_found("suggestion not found");
   feedback_.with({word}).inc();
   const auto& r = rows.front();
-  const auto text = r.get<std::optional<std::string>>(2);
   co_return json::object{{"id", r.get<Uuid>(0).str()},
                          {"feedback", r.get<std::string>(1)},
-                         {"final_text", text ? json::value(*text) : json::value(nullptr)},
+                         {"final_text", text_or_null(r.get<std::optional<std::string>>(2))},
                          {"feedback_at", format_iso8601(r.get<db::Timestamp>(3))}};
 }
 
@@ -270,17 +278,34 @@ asio::awaitable<json::object> Suggestions::stats(Uuid workspace, SysTime from, S
   co_return json::object{{"from", format_iso8601(from)}, {"to", format_iso8601(to)}, {"items", std::move(items)}};
 }
 
+asio::awaitable<int64_t> Suggestions::prune(SysTime now, jobs::JobContext* job) {
+  db::Params before{db::Timestamp(now - std::chrono::duration_cast<std::chrono::microseconds>(config_.retention))};
+  co_return co_await jobs::delete_in_batches(db_,
+                                             "DELETE FROM content.suggestions WHERE id IN (SELECT id FROM "
+                                             "content.suggestions WHERE created_at < $1 LIMIT $2)",
+                                             std::move(before), 1000, job);
+}
+
 asio::awaitable<int> Suggestions::prepare(SysTime now, jobs::JobContext* job) {
   const db::Timestamp since(now - std::chrono::duration_cast<std::chrono::microseconds>(config_.prepare_window));
   const int64_t batch = config_.prepare_batch;
-  // Fans who wrote last, recently, whose latest message has no suggestions yet.
+  // Fans who wrote last, recently, not taken since their latest message,
+  // whose latest message has no suggestions yet (a chatter asked already),
+  // in workspaces that still have a plan: taken (prepared_for) in the same
+  // statement, so a conversation is tried once per message whatever comes
+  // of it, and an overlapping run skips what this one holds.
   auto rows = co_await db_.query(
-      "SELECT f.creator_id, f.id FROM content.fans f "
-      "WHERE f.last_incoming_at >= $1 AND f.last_incoming_at = f.last_message_at "
-      "AND NOT EXISTS (SELECT 1 FROM content.suggestions s JOIN content.messages m "
-      "                  ON m.id = s.message_id AND m.fan_id = f.id AND m.sent_at = f.last_incoming_at "
-      "                 WHERE s.fan_id = f.id) "
-      "ORDER BY f.last_incoming_at DESC LIMIT $2",
+      "UPDATE content.fans SET prepared_for = last_incoming_at WHERE id IN ("
+      " SELECT f.id FROM content.fans f "
+      "  WHERE f.last_incoming_at >= $1 AND f.last_incoming_at = f.last_message_at "
+      "    AND (f.prepared_for IS NULL OR f.prepared_for < f.last_incoming_at) "
+      "    AND NOT EXISTS (SELECT 1 FROM content.workspace_plans p "
+      "                     WHERE p.creator_id = f.creator_id AND p.status = 'canceled') "
+      "    AND NOT EXISTS (SELECT 1 FROM content.suggestions s JOIN content.messages m "
+      "                      ON m.id = s.message_id AND m.fan_id = f.id AND m.sent_at = f.last_incoming_at "
+      "                     WHERE s.fan_id = f.id) "
+      "  ORDER BY f.last_incoming_at DESC LIMIT $2 FOR UPDATE SKIP LOCKED) "
+      "RETURNING creator_id, id",
       since, batch);
   int prepared = 0;
   for (const auto& r : rows) {

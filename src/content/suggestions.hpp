@@ -80,8 +80,13 @@ class Suggestions {
 
   // suggestions.prepare: suggestions for up to prepare_batch conversations
   // waiting on a reply (the fan wrote last, within prepare_window) that have
-  // none for that message yet. Returns how many conversations it prepared.
+  // none for that message yet, each conversation tried once per message
+  // from the fan. Returns how many conversations it prepared.
   boost::asio::awaitable<int> prepare(SysTime now, jobs::JobContext* job);
+
+  // Deletes suggestions (and their feedback) older than the retention, in
+  // batches; returns how many. Part of content.prune.
+  boost::asio::awaitable<int64_t> prune(SysTime now, jobs::JobContext* job);
 
  private:
   boost::asio::awaitable<Category> classify(Uuid workspace, const std::string& message,

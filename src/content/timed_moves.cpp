@@ -13,7 +13,7 @@ constexpr int64_t kSweepBatch = 500;
 }  // namespace
 
 asio::awaitable<int> run_move(db::Database& db, jobs::JobQueue& queue, const TimedMove& move, std::optional<Uuid> id,
-                              SysTime now) {
+                              SysTime now, std::optional<SysTime> scheduled_for) {
   const db::Timestamp at(now);
   const int64_t batch_size = kSweepBatch;
   int moved = 0;
@@ -35,8 +35,9 @@ asio::awaitable<int> run_move(db::Database& db, jobs::JobQueue& queue, const Tim
   }
   if (id && moved == 0) {
     auto rows = co_await db.query(move.pending, *id);
-    if (!rows.empty() && rows.front().get<db::Timestamp>(0) > now)
-      throw jobs::RetryAt(rows.front().get<db::Timestamp>(0), "its time has not come yet");
+    const auto pending = rows.empty() ? std::optional<SysTime>() : std::optional<SysTime>(rows.front().get<db::Timestamp>(0));
+    if (pending && *pending > now && !(scheduled_for && *scheduled_for != *pending))
+      throw jobs::RetryAt(*pending, "its time has not come yet");
   }
   co_return moved;
 }

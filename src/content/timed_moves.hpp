@@ -8,8 +8,10 @@
 // waited for its lock is re-checked against the outer WHERE only, under
 // READ COMMITTED, and would otherwise move twice). `pending` ($1 the id)
 // returns the row's time when it is still waiting: with an id and nothing
-// moved, a time still ahead means the job ran early (another instance's
-// clock), so jobs::RetryAt that time is thrown.
+// moved, a time still ahead means either that the row was rescheduled (the
+// job's `scheduled_for` is not the row's time any more: the new time has a
+// job of its own, this one ends quietly) or that the job ran early (another
+// instance's clock): jobs::RetryAt that time is thrown.
 //
 // Thread-safety: a free function; the database decides.
 #pragma once
@@ -35,6 +37,7 @@ struct TimedMove {
 
 // Returns how many rows moved.
 boost::asio::awaitable<int> run_move(db::Database& db, jobs::JobQueue& queue, const TimedMove& move,
-                                     std::optional<Uuid> id, SysTime now);
+                                     std::optional<Uuid> id, SysTime now,
+                                     std::optional<SysTime> scheduled_for = std::nullopt);
 
 }  // namespace huntaze::content

@@ -30,6 +30,8 @@ class WorkspacePlans final : public ai_router::BudgetSource, public PlanLimitSou
   boost::asio::awaitable<PlanLimits> limits(Uuid workspace) override;
   boost::asio::awaitable<std::optional<int64_t>> monthly_budget_micros(const std::string& workspace) override;
   void forget(Uuid workspace);
+  // The plan as the database says now, bypassing what is remembered (billing).
+  boost::asio::awaitable<PlanLimits> read(Uuid workspace);
 
  private:
   struct Remembered {
@@ -45,6 +47,7 @@ class WorkspacePlans final : public ai_router::BudgetSource, public PlanLimitSou
   const BillingConfig& config_;
   std::mutex mutex_;
   std::unordered_map<Uuid, Remembered, UuidHash> cache_;
+  uint64_t generation_ = 0;  // bumped by forget()
 };
 
 }  // namespace huntaze::content

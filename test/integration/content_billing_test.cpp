@@ -2,6 +2,8 @@
 // itself), the Stripe webhook (signature, replay window, duplicate events,
 // out-of-order events), plan limits reaching the AI router, and the
 // billing API's roles and tenancy.
+#include <atomic>
+
 #include "ai_router/usage_partitions.hpp"
 #include "content/billing.hpp"
 #include "content/signed_payload.hpp"
@@ -94,6 +96,42 @@ TEST_CASE("billing.monthly invoices each workspace once for the month, however o
   CHECK(f.scalar(std::string("SELECT count(*) FROM content.invoices WHERE creator_id = '") + kB + "'") == "1");
 }
 
+namespace {
+
+// Media's figures for invoices; fails for one workspace while `broken`.
+struct FakeMedia final : content::MediaUsageSource {
+  boost::asio::awaitable<content::MediaUsage> usage(Uuid workspace, SysTime, SysTime) override {
+    if (broken && workspace == *Uuid::parse(kB)) throw std::runtime_error("media figures unavailable");
+    co_return content::MediaUsage{.storage_bytes = 3ull << 30, .videos = 12};
+  }
+  std::atomic<bool> broken{true};
+};
+
+}  // namespace
+
+TEST_CASE("one workspace that cannot be invoiced does not hold up the others", "[content][billing]") {
+  BillingDb f;
+  FakeMedia media;
+  content::Billing billing(*f.db, f.clock, f.plans, &media, f.config);
+  f.config.storage_overage_cents_per_gib = 100;
+  f.config.video_overage_cents = 50;
+  const year_month feb{std::chrono::year(2031), std::chrono::February};
+  f.workspace(kA, "2030-12-01T00:00:00Z");
+  f.workspace(kB, "2030-12-01T00:00:00Z");
+  f.workspace(kLate, "2030-12-01T00:00:00Z");
+  // B fails: A and the third are invoiced, and the run says it failed.
+  CHECK_THROWS(f.block(billing.invoice_month(feb, nullptr)));
+  CHECK(f.scalar("SELECT count(*) FROM content.invoices") == "2");
+  CHECK(f.scalar(std::string("SELECT count(*) FROM content.invoices WHERE creator_id = '") + kB + "'") == "0");
+  // Media's figures are billed: 2 GiB over the starter plan's 1 GiB, 2 videos over its 10.
+  CHECK(f.scalar(std::string("SELECT total_cents FROM content.invoices WHERE creator_id = '") + kA + "'") ==
+        std::to_string(2900 + 2 * 100 + 2 * 50));
+  // The retry makes only the missing invoice.
+  media.broken = false;
+  CHECK(f.block(billing.invoice_month(feb, nullptr)) == 1);
+  CHECK(f.scalar("SELECT count(*) FROM content.invoices") == "3");
+}
+
 TEST_CASE("plans set the router's budget: the plan's cap, none for a canceled workspace", "[content][billing]") {
   BillingDb f;
   f.workspace(kA, "2030-12-01T00:00:00Z");
@@ -179,6 +217,19 @@ TEST_CASE("the Stripe webhook: signatures, replays, duplicates and late events",
   // A paid invoice afterwards does not bring a canceled subscription back.
   deliver(stripe_event("evt_5", "invoice.paid", now + 1, R"({"id":"in_2","customer":"cus_1"})"), now);
   CHECK(t.as(u.access, "GET", "/api/v1/billing").str("status") == "canceled");
+  t.ingest(u.access, "messages", json::array{ContentApp::message("m1", "f1", minutes_ago(1), "hi")});
+  const std::string fan = t.scalar("SELECT id FROM content.fans WHERE platform_fan_id = 'f1'");
+  Reply refused = t.as(u.access, "POST", "/api/v1/conversations/" + fan + "/suggestions");
+  CHECK(refused.status == 402);
+  CHECK(refused.code() == "budget_exceeded");
+}
+
+TEST_CASE("a workspace whose plan ended gets no AI, not even a downgraded route", "[content][billing]") {
+  using namespace huntaze::test::contentt;
+  ContentApp t([](app::AppConfig& c) { c.ai.budgets.downgrade = true; });
+  auto u = t.sign_up_and_log_in("creator@example.com");
+  test::admin_exec(t.url, "INSERT INTO content.workspace_plans (creator_id, plan, status, updated_at) VALUES ('" +
+                              u.workspace + "', 'default', 'canceled', now())");
   t.ingest(u.access, "messages", json::array{ContentApp::message("m1", "f1", minutes_ago(1), "hi")});
   const std::string fan = t.scalar("SELECT id FROM content.fans WHERE platform_fan_id = 'f1'");
   Reply refused = t.as(u.access, "POST", "/api/v1/conversations/" + fan + "/suggestions");

@@ -102,6 +102,11 @@ TEST_CASE("moving an offer's times schedules new moves and the old jobs do nothi
   const std::optional<Uuid> one(id);
   CHECK_THROWS_AS(f.block(f.offers->activate(one, t0 + 1h)), jobs::RetryAt);
   CHECK(f.block(f.offers->get(ws, id))->at("status") == "scheduled");
+  // The old start's job knows the time it was made for: it ends quietly
+  // (the new start has a job of its own) instead of coming back.
+  CHECK(f.block(f.offers->activate(one, t0 + 1h, t0 + 1h)) == 0);
+  CHECK(f.count("SELECT count(*) FROM jobs.jobs WHERE kind = 'offers.activate' AND payload->>'at' = '" +
+                std::to_string((t0 + 5h).time_since_epoch().count()) + "'") == 1);
   CHECK(f.block(f.offers->activate(one, t0 + 5h)) == 1);
   // Started: the start is fixed now; a discount needs its percentage; a canceled offer stays canceled.
   content::OfferFields restart{.starts_at = t0 + 7h};

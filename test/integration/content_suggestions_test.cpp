@@ -220,3 +220,50 @@ TEST_CASE("suggestions.prepare writes suggestions for conversations waiting on a
   }, 20s));
   CHECK(s.app.scalar("SELECT count(*) FROM content.suggestions") == "2");
 }
+
+TEST_CASE("suggestions.prepare tries a conversation once per message, spam included", "[content][suggestions]") {
+  SuggestApp s([](app::AppConfig& c) { c.content.suggestions.prepare = true; });
+  auto u = s.app.sign_up_and_log_in("creator@example.com");
+  auto v = s.app.sign_up_and_log_in("spammed@example.com");
+  test::admin_exec(s.app.url, "UPDATE auth.workspaces SET platform_admin = true WHERE id = '" + u.workspace + "'");
+  s.conversation(u);
+  const std::string spam = s.conversation(v, "buy crypto at scam.example now");
+  REQUIRE(s.app.as(u.access, "POST", "/api/v1/admin/schedules/suggestions.prepare/run").status < 300);
+  CHECK(test::eventually([&] { return s.app.scalar("SELECT count(*) FROM content.suggestions") == "2"; }, 20s));
+  CHECK(test::eventually(
+      [&] { return s.app.scalar("SELECT prepared_for IS NOT NULL FROM content.fans WHERE id = '" + spam + "'") == "t"; },
+      20s));
+  CHECK(test::eventually([&] {
+    return s.app.scalar("SELECT count(*) FROM jobs.jobs WHERE kind = 'suggestions.prepare' AND state = 'completed'") ==
+           "1";
+  }, 20s));
+  const size_t asked = s.fake.request_count();
+  CHECK(asked == 3);  // two classifications, one reply set (spam gets none)
+  // Again: the spam conversation is not classified a second time.
+  REQUIRE(s.app.as(u.access, "POST", "/api/v1/admin/schedules/suggestions.prepare/run").status < 300);
+  CHECK(test::eventually([&] {
+    return s.app.scalar("SELECT count(*) FROM jobs.jobs WHERE kind = 'suggestions.prepare' AND state = 'completed'") ==
+           "2";
+  }, 20s));
+  CHECK(s.fake.request_count() == asked);
+  // A new message from the fan makes the conversation waiting again.
+  s.app.ingest(v.access, "messages", json::array{ContentApp::message("m4", "f1", minutes_ago(1), "hello??")});
+  REQUIRE(s.app.as(u.access, "POST", "/api/v1/admin/schedules/suggestions.prepare/run").status < 300);
+  CHECK(test::eventually([&] { return s.fake.request_count() > asked; }, 20s));
+}
+
+TEST_CASE("a streamed suggestion that fails after its status line ends with an error event", "[content][suggestions]") {
+  SuggestApp s([](app::AppConfig& c) { c.ai.catalog.routes = {{"generate", {"writer"}}, {"classify", {"sorter"}}}; });
+  auto u = s.app.sign_up_and_log_in("creator@example.com");
+  const std::string fan = s.conversation(u);
+  s.fake.set_default([](const test::FakeRequest&) { return test::FakeOpenAi::error(500, "boom", "down"); });
+  Reply r = s.app.as(u.access, "POST", "/api/v1/conversations/" + fan + "/suggestions", "",
+                     "Accept: text/event-stream\r\n");
+  REQUIRE(r.status == 200);
+  const size_t error = r.raw.find("event: error");
+  REQUIRE(error != std::string::npos);
+  const auto data = json::parse(r.raw.substr(r.raw.find("data: ", error) + 6)).as_object();
+  CHECK(data.at("error").at("code") == "unavailable");
+  CHECK(r.raw.find("event: done") == std::string::npos);
+  CHECK(s.app.scalar("SELECT count(*) FROM content.suggestions") == "0");
+}

@@ -6,6 +6,7 @@
 
 #include "content/billing.hpp"
 #include "content/ingest_items.hpp"
+#include "content/money.hpp"
 #include "content/json_fields.hpp"
 #include "content/signed_payload.hpp"
 #include "content/suggestion_prompt.hpp"
@@ -137,6 +138,13 @@ TEST_CASE("suggestion prompts and answers", "[content][unit]") {
         std::vector<std::string>{"only one, no separator\nover two lines"});
   CHECK(read_suggestions("same\n---\nsame\n---\n\n---\nother", 3) == std::vector<std::string>{"same", "other"});
   CHECK(read_suggestions("", 2).empty());
+  // A reply that starts with a time or an amount keeps it; list markers go.
+  CHECK(read_suggestions("9:30 works for me\n---\n2.5k of you asked, so here it is\n---\n12) twelfth", 3) ==
+        std::vector<std::string>{"9:30 works for me", "2.5k of you asked, so here it is", "twelfth"});
+  // Model output is cleaned and bounded before it is stored.
+  const std::string nul("bad\0byte", 8);
+  CHECK(read_suggestions(nul, 1) == std::vector<std::string>{"bad?byte"});
+  CHECK(read_suggestions(std::string(5000, 'x'), 1).at(0).size() == kMaxReplyBytes);
 
   CHECK(dollars(2500) == "$25.00");
   CHECK(dollars(5) == "$0.05");
