@@ -188,10 +188,12 @@ asio::awaitable<OidcSignedIn> OidcLogin::sign_in(const OidcProvider& provider, c
         found_verified = existing.front().get<bool>(1);
         found_has_identity = existing.front().get<bool>(2);
       }
-      if (found && !found_verified) {
+      if (found && !found_verified && provider.config().link_by_email) {
         // Whoever registered the address never proved they own it: the
         // account is replaced, not merged (its workspaces, keys and
-        // invitations could otherwise still serve its maker).
+        // invitations could otherwise still serve its maker). Only a
+        // provider trusted with existing accounts may do that; for any
+        // other the address is taken (account_exists below).
         const Uuid squatter = *found;
         auto sessions = co_await tx.query("SELECT id FROM auth.sessions WHERE user_id = $1 AND revoked_at IS NULL",
                                           squatter);

@@ -19,10 +19,12 @@
 // 3. otherwise a new account with that (verified) address and a workspace
 //    it owns, as sign-up makes.
 // An account that never verified its own address is not merged but
-// replaced: whoever registered it did not prove they own the address, and
-// its workspaces, keys and invitations go with it (the ones it alone
-// belonged to). An unverified address signs in only to an identity already
-// linked (1).
+// replaced, by a provider trusted to link (link_by_email) only: whoever
+// registered it did not prove they own the address, and its sessions end
+// and its workspaces, keys and invitations go with it (the ones it alone
+// belonged to). Any other provider is refused as account_exists and the
+// account is left as it is. An unverified address signs in only to an
+// identity already linked (1).
 //
 // Thread-safety: safe from any coroutine.
 #pragma once

@@ -5,7 +5,8 @@
 //
 // Covered: RS256 and ES256 clients, PKCE and nonce in the request, account
 // creation and linking (only on a verified email from a provider trusted to
-// link, never a second subject; a squatter's unverified account is replaced), tampered and re-signed ID tokens (nonce,
+// link, never a second subject; a squatter's unverified account is replaced
+// by a provider trusted to link only, its sessions ended), tampered and re-signed ID tokens (nonce,
 // audience, issuer, expiry, alg none, HS256 with the client secret), key
 // rotation (unknown kid refetches the JWKS, at most once a minute), state
 // bound to the browser and single-use, provider errors and outages.
@@ -54,7 +55,8 @@ double series(const std::string& page, const std::string& provider, const std::s
 
 class OidcFixture {
  public:
-  OidcFixture() : port_(free_port()) {
+  // `adjust`: more configuration, after the fixture's own.
+  explicit OidcFixture(const std::function<void(app::AppConfig&)>& adjust = {}) : port_(free_port()) {
     json::array clients{
         json::object{{"client_id", "huntaze-rs"},
                      {"client_secret", kSecret},
@@ -78,6 +80,7 @@ class OidcFixture {
       es.client_id = "huntaze-es";
       es.token_auth = auth::TokenEndpointAuth::client_secret_post;
       c.auth.oidc.providers = {rs, es};
+      if (adjust) adjust(c);
     });
   }
 
@@ -220,6 +223,62 @@ TEST_CASE("OIDC: an unverified account squatting the address is replaced, not me
                     json::serialize(json::object{{"email", "victim@example.com"}, {"password", "squatter pass 1"}}))
             .status == 401);
   CHECK(t.app->scalar("SELECT count(*) FROM auth.audit_log WHERE event = 'unverified_account_replaced'") == "1");
+}
+
+TEST_CASE("OIDC: a provider not trusted to link cannot replace an unverified account", "[auth][oidc]") {
+  OidcFixture t;
+  Reply r =
+      t.app->call("POST", "/api/v1/auth/signup",
+                  json::serialize(json::object{{"email", "kept@example.com"}, {"password", "unverified pass 1"}}));
+  REQUIRE(r.status == 202);
+  const std::string existing = t.app->scalar("SELECT id FROM auth.users WHERE email_normalized = 'kept@example.com'");
+  REQUIRE(t.app->scalar("SELECT count(*) FROM auth.workspaces") == "1");
+
+  // loopback-es has link_by_email off: its word on the address is not
+  // enough to take the address from an existing account, verified or not.
+  t.provider.set_login("sub-es-kept", "kept@example.com", true);
+  SignIn s = t.sign_in("loopback-es");
+  CHECK(s.landed() == kFailed + "account_exists");
+  CHECK(s.access_token().empty());
+  CHECK(series(t.metrics(), "loopback-es", "account_exists") == 1);
+  CHECK(t.app->scalar("SELECT id FROM auth.users WHERE email_normalized = 'kept@example.com'") == existing);
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.users") == "1");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.workspaces") == "1");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.memberships WHERE user_id = '" + existing + "'") == "1");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.identities") == "0");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.sessions") == "0");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.audit_log WHERE event = 'unverified_account_replaced'") == "0");
+}
+
+TEST_CASE("OIDC: a replaced unverified account loses its sessions", "[auth][oidc]") {
+  // Without required verification the squatter can sign in and hold a session.
+  OidcFixture t([](app::AppConfig& c) { c.auth.require_verified_email = false; });
+  Reply r = t.app->call("POST", "/api/v1/auth/signup",
+                        json::serialize(json::object{{"email", "held@example.com"}, {"password", "squatter pass 2"}}));
+  REQUIRE(r.status == 202);
+  const auto squatter = t.app->log_in("held@example.com", "squatter pass 2");
+  REQUIRE(t.app->as(squatter.access, "GET", "/api/v1/me").status == 200);
+
+  // A provider that may not link leaves it alone: the session still works.
+  t.provider.set_login("sub-held-es", "held@example.com", true);
+  SignIn untrusted = t.sign_in("loopback-es");
+  CHECK(untrusted.landed() == kFailed + "account_exists");
+  CHECK(t.app->as(squatter.access, "GET", "/api/v1/me").status == 200);
+
+  // The trusted one replaces the account, and its access token (still
+  // within its lifetime) is refused from then on: the session is on the
+  // deny list (/me/sessions reads no user row, so only that refuses it).
+  t.provider.set_login("sub-held", "held@example.com", true);
+  Browser owner;
+  SignIn s{owner.navigate(t.base() + "/api/v1/auth/oidc/loopback/start")};
+  REQUIRE_FALSE(s.access_token().empty());
+  CHECK(t.me(s.access_token()).at("id") != json::value(squatter.id));
+  Reply after = t.app->as(squatter.access, "GET", "/api/v1/me/sessions");
+  CHECK(after.status == 401);
+  CHECK(after.code() == "invalid_token");
+  CHECK(t.app->as(squatter.access, "GET", "/api/v1/me").status == 401);
+  CHECK(t.app->call("POST", "/api/v1/auth/refresh", json::serialize(json::object{{"refresh_token", squatter.refresh}}))
+            .status == 401);
 }
 
 TEST_CASE("OIDC: a first sign-in that races another account creation retries and links", "[auth][oidc]") {
