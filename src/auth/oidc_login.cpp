@@ -69,7 +69,15 @@ void OidcLogin::count(std::string_view provider, std::string_view outcome) {
       .inc();
 }
 
-void OidcLogin::count_refused(std::string_view provider) { count(provider, "refused_by_provider"); }
+asio::awaitable<void> OidcLogin::refused(std::string_view provider, std::string_view state,
+                                         std::string_view browser_state) {
+  count(provider, "refused_by_provider");
+  // The sign-in is over: its flow goes now rather than at its expiry. Only
+  // this browser's own, as in finish(): a link cannot end another's sign-in.
+  if (state.empty() || state.size() > 128 || !crypto::constant_time_equal(state, browser_state)) co_return;
+  co_await db_.query("DELETE FROM auth.oidc_flows WHERE state_hash = $1 AND provider = $2", token_hash(state),
+                     std::string(provider));
+}
 
 asio::awaitable<OidcRedirect> OidcLogin::begin(std::string_view name, std::string return_to) {
   OidcProvider& provider = *providers_.at(std::string(name));
@@ -79,6 +87,13 @@ asio::awaitable<OidcRedirect> OidcLogin::begin(std::string_view name, std::strin
   const std::string nonce = random_word();
   const std::string verifier = random_word();  // 43 characters: RFC 7636's minimum length, 256 bits
   const SysTime now = clock_.now();
+  // Flows nobody came back for, a small batch per start, so that they do not
+  // pile up between two auth.prune runs. SKIP LOCKED: concurrent starts take
+  // different rows instead of waiting on each other.
+  co_await db_.query(
+      "DELETE FROM auth.oidc_flows WHERE state_hash IN "
+      "(SELECT state_hash FROM auth.oidc_flows WHERE expires_at < $1 LIMIT 100 FOR UPDATE SKIP LOCKED)",
+      db::Timestamp(now));
   co_await db_.query(
       "INSERT INTO auth.oidc_flows (state_hash, provider, nonce, code_verifier, return_to, created_at, expires_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -4,7 +4,8 @@
 //   begin()   makes state, nonce and PKCE verifier, stores them (state
 //             hashed) in auth.oidc_flows, and answers the provider's
 //             authorization URL. The route also puts the state in a cookie:
-//             the callback must come back to the same browser.
+//             the callback must come back to the same browser. Each begin()
+//             also deletes up to 100 expired flows.
 //   finish()  consumes the flow (once: a replayed callback finds nothing),
 //             exchanges the code, verifies the ID token, finds or creates
 //             the user, and starts a session.
@@ -77,8 +78,10 @@ class OidcLogin {
                                               std::string_view browser_state, std::string_view code,
                                               const ClientInfo& client);
 
-  // Counts a sign-in the provider itself refused (?error= on the callback).
-  void count_refused(std::string_view provider);
+  // A sign-in the provider itself refused (?error= on the callback): counted,
+  // and its flow deleted when `state` is this browser's (`browser_state`).
+  boost::asio::awaitable<void> refused(std::string_view provider, std::string_view state,
+                                       std::string_view browser_state);
 
  private:
   struct Flow;

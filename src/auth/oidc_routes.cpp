@@ -82,14 +82,15 @@ void register_oidc_routes(http::Router& router, const RouteDeps& deps) {
     const std::string provider(req.param("provider"));
     const std::string failure_page = d->config.public_url + "/login?oidc_error=";
     std::string reason;
+    const auto browser_state = find_cookie(req, kOidcCookie);
     if (req.query_param("error")) {
       // The user said no, or the provider refused (RFC 6749 §4.1.2.1).
-      oidc.count_refused(provider);
+      const std::string state = req.query_param("state").value_or("");
+      co_await oidc.refused(provider, state, browser_state.value_or(""));
       reason = "access_denied";
     }
     std::optional<OidcSignedIn> signed_in;
     if (reason.empty()) {
-      const auto browser_state = find_cookie(req, kOidcCookie);
       try {
         signed_in = co_await oidc.finish(provider, req.query_param("state").value_or(""),
                                          browser_state.value_or(""), req.query_param("code").value_or(""),

@@ -398,14 +398,46 @@ TEST_CASE("OIDC: the callback needs this browser's state, once", "[auth][oidc]")
   CHECK(forged.location == kFailed + "invalid_state");
   CHECK(t.app->scalar("SELECT count(*) FROM auth.oidc_flows") == "1");
 
-  // The provider's own refusal (the user said no).
+  // The provider's own refusal (the user said no): the flow is over.
   BrowserHop denied =
       t.browser.request("GET", t.base() + "/api/v1/auth/oidc/loopback/callback?error=access_denied&state=" + state);
   CHECK(denied.location == kFailed + "access_denied");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.oidc_flows") == "0");
 
   auto page = t.metrics();
   CHECK(series(page, "loopback", "invalid_state") == 2);
   CHECK(series(page, "loopback", "refused_by_provider") == 1);
+}
+
+TEST_CASE("OIDC: a start deletes flows that expired without a callback", "[auth][oidc]") {
+  OidcFixture t;
+  // Two abandoned sign-ins: one long expired, one still pending.
+  REQUIRE(
+      t.app->scalar("INSERT INTO auth.oidc_flows (state_hash, provider, nonce, code_verifier, return_to, "
+                    "created_at, expires_at) VALUES ('\\x01', 'loopback', 'n', 'v', '/', now() - interval '2 hours', "
+                    "now() - interval '1 hour'), ('\\x02', 'loopback', 'n', 'v', '/', now(), "
+                    "now() + interval '1 hour') RETURNING 'ok'") == "ok");
+  CHECK(t.app->call("GET", "/api/v1/auth/oidc/loopback/start").status == 303);
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.oidc_flows WHERE state_hash = '\\x01'") == "0");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.oidc_flows WHERE state_hash = '\\x02'") == "1");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.oidc_flows") == "2");  // the pending one and the new one
+}
+
+TEST_CASE("OIDC: a refusal by the provider ends the flow of its own browser only", "[auth][oidc]") {
+  OidcFixture t;
+  const std::string location = t.browser.request("GET", t.base() + "/api/v1/auth/oidc/loopback/start").location;
+  const std::string state = location.substr(location.find("state=") + 6, 43);
+  const std::string denial = t.base() + "/api/v1/auth/oidc/loopback/callback?error=access_denied&state=" + state;
+  REQUIRE(t.app->scalar("SELECT count(*) FROM auth.oidc_flows") == "1");
+
+  // Sent to another browser (no state cookie): the flow stays.
+  Browser other;
+  CHECK(other.request("GET", denial).location == kFailed + "access_denied");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.oidc_flows") == "1");
+  // In the browser that started it: deleted at once, not at its expiry.
+  CHECK(t.browser.request("GET", denial).location == kFailed + "access_denied");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.oidc_flows") == "0");
+  CHECK(series(t.metrics(), "loopback", "refused_by_provider") == 2);
 }
 
 TEST_CASE("OIDC: provider failures end at the login page, unknown providers are 404", "[auth][oidc]") {
