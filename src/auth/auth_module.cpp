@@ -69,7 +69,12 @@ void AuthModule::register_jobs(jobs::JobRegistry& registry) {
 }
 
 http::Middleware AuthModule::ip_limit(std::vector<std::string> exempt_paths) {
-  return ip_rate_limit(*limiter_, config_.rate_limits.ip, std::move(exempt_paths));
+  // The guard's own check, without I/O: only a token the guard will accept
+  // has its address counted there (the module outlives the middleware).
+  SessionTokenCheck verifies = [jwt = jwt_.get(), clock = &deps_.clock](std::string_view token) {
+    return std::holds_alternative<AccessClaims>(jwt->verify(token, clock->now()));
+  };
+  return ip_rate_limit(*limiter_, config_.rate_limits.ip, std::move(exempt_paths), std::move(verifies));
 }
 
 }  // namespace huntaze::auth

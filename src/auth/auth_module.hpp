@@ -44,7 +44,8 @@ class AuthModule {
   // auth.prune (scheduled by the composition root) and auth.password_reset_mail.
   void register_jobs(jobs::JobRegistry& registry);
   // The per-address limit (auth.rate_limits.ip) for every request but those
-  // for `exempt_paths` (see ip_rate_limit).
+  // for `exempt_paths` (see ip_rate_limit). A request whose access token
+  // verifies is counted by the guard, with its user; any other up front.
   http::Middleware ip_limit(std::vector<std::string> exempt_paths = {});
   Guard& guard() noexcept { return *guard_; }
   const AuthConfig& config() const noexcept { return config_; }

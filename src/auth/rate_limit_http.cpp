@@ -44,25 +44,34 @@ http::Response refusal(const RateDecision& decision, const http::Request& req) {
   return refused;
 }
 
-// A session token (Bearer JWT or the access cookie): requests the guard can
-// count together with their user. API keys are not deferred: checking one
-// costs a database lookup, which the address limit must keep guarding.
-bool carries_session_token(const http::Request& req) {
+// A session token that verifies (Bearer JWT or the access cookie, read as
+// the guard reads them): requests the guard can count together with their
+// user. Anything else is counted before the handler: a junk token must not
+// let a client over its limit run unguarded handlers first. API keys are not
+// deferred: checking one costs a database lookup, which the address limit
+// must keep guarding.
+bool carries_session_token(const http::Request& req, const SessionTokenCheck& verifies) {
+  if (!verifies) return false;
+  std::string_view token;
   if (auto authz = req.headers.get("authorization")) {
-    auto token = bearer_value(*authz);
-    return token && !token->empty() && !token->starts_with(kApiKeyPrefix);
+    auto bearer = bearer_value(*authz);
+    if (!bearer || bearer->starts_with(kApiKeyPrefix)) return false;
+    token = *bearer;
+  } else if (auto cookie = find_cookie(req, kAccessCookie)) {
+    token = *cookie;
   }
-  return find_cookie(req, kAccessCookie).has_value();
+  return !token.empty() && verifies(token);
 }
 
 asio::awaitable<http::Response> limit_by_ip(RateLimiter& limiter, std::shared_ptr<const RateRule> rule,
-                                            http::Request& req, const http::Next& next) {
+                                            std::shared_ptr<const SessionTokenCheck> verifies, http::Request& req,
+                                            const http::Next& next) {
   auto check_address = [&]() -> asio::awaitable<RateDecision> {
     std::vector<RateKey> keys;
     keys.push_back(RateKey{rule.get(), ip_subject(req.remote_address)});
     co_return co_await limiter.check(std::move(keys));
   };
-  if (rule->enabled() && carries_session_token(req)) {
+  if (rule->enabled() && carries_session_token(req, *verifies)) {
     req.address_limit_deferred = true;
     http::Response res;
     std::exception_ptr failure;  // rethrown after counting: a 5xx is no way around the limit
@@ -75,8 +84,9 @@ asio::awaitable<http::Response> limit_by_ip(RateLimiter& limiter, std::shared_pt
       if (failure) std::rethrow_exception(failure);
       co_return res;
     }
-    // No guard took it (a bad token, a public route): count it now. Over the
-    // limit, the client learns nothing but the refusal.
+    // No guard took it (a public route, or a guard that refused before
+    // counting): count it now. Over the limit, the client learns nothing but
+    // the refusal.
     const RateDecision decision = co_await check_address();
     if (!decision.allowed) co_return refusal(decision, req);
     if (failure) std::rethrow_exception(failure);
@@ -120,14 +130,16 @@ std::string ip_subject(std::string_view address) {
   return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
-http::Middleware ip_rate_limit(RateLimiter& limiter, RateRule rule, std::vector<std::string> exempt_paths) {
+http::Middleware ip_rate_limit(RateLimiter& limiter, RateRule rule, std::vector<std::string> exempt_paths,
+                               SessionTokenCheck session_token) {
   auto shared = std::make_shared<const RateRule>(std::move(rule));
+  auto verifies = std::make_shared<const SessionTokenCheck>(std::move(session_token));
   // Not a coroutine itself: the coroutine gets its own copies of what it
   // needs, so nothing depends on this closure's lifetime.
-  return [&limiter, shared, exempt = std::move(exempt_paths)](http::Request& req,
-                                                              const http::Next& next) -> asio::awaitable<http::Response> {
+  return [&limiter, shared, verifies, exempt = std::move(exempt_paths)](
+             http::Request& req, const http::Next& next) -> asio::awaitable<http::Response> {
     if (std::find(exempt.begin(), exempt.end(), req.path) != exempt.end()) return next(req);
-    return limit_by_ip(limiter, shared, req, next);
+    return limit_by_ip(limiter, shared, verifies, req, next);
   };
 }
 

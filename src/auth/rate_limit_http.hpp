@@ -5,6 +5,7 @@
 // Thread-safety: pure functions; the middleware is immutable once built.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ class RateLimitedError : public ApiError {
 // rotate), anything unparsable (empty, a Unix socket) as is.
 std::string ip_subject(std::string_view address);
 
+// Whether an access token (a Bearer value or the access cookie) verifies.
+// Cheap (an HMAC), and free of I/O: it runs before every request it applies to.
+using SessionTokenCheck = std::function<bool(std::string_view token)>;
+
 // Limits every request by ip_subject(Request::remote_address) under `rule`.
 // A refused request is answered 429 (the body of too_many_requests(), as the
 // errors() middleware would write it) without calling the rest of the chain.
@@ -58,8 +63,14 @@ std::string ip_subject(std::string_view address);
 // Requests for one of `exempt_paths` (exact paths) pass unlimited and
 // uncounted: meant for a liveness probe that does no I/O and must not wait
 // on Redis.
+// A request whose session token `session_token` accepts (an API key never
+// is) is counted later instead, by the guard together with its user
+// (Request::address_limit_deferred), or after the handler when no guard
+// took it. Every other request, junk tokens included, is counted before the
+// handler runs. Without `session_token` nothing is deferred.
 // `limiter` must outlive the middleware. Place it after request_id() (the
 // 429 body carries the request id).
-http::Middleware ip_rate_limit(RateLimiter& limiter, RateRule rule, std::vector<std::string> exempt_paths = {});
+http::Middleware ip_rate_limit(RateLimiter& limiter, RateRule rule, std::vector<std::string> exempt_paths = {},
+                               SessionTokenCheck session_token = {});
 
 }  // namespace huntaze::auth

@@ -86,7 +86,7 @@ TEST_CASE("the per-address limit rides in the guard's script call and still coun
   CHECK(script_calls(redis.port()) - before == 3);
 
   // A token that does not verify never reaches the guard's call: the limit
-  // counts it after the 401 (a script call of its own).
+  // counts it before the handler (a script call of its own).
   for (int i = 0; i < 3; ++i) CHECK(t.as("not-a-token", "GET", "/api/v1/me").status == 401);
   // 4 + 3 + 3 = 10 of 12: two more pass, whatever they carry.
   CHECK(t.as(u.access, "GET", "/api/v1/me").status == 200);
@@ -112,4 +112,21 @@ TEST_CASE("the per-address limit leaves /healthz alone and counts everything els
   CHECK(t.call("GET", "/api/v1/auth/oidc/providers").status == 200);
   CHECK(t.call("GET", "/readyz").status == 429);
   CHECK(t.call("GET", "/healthz").status == 200);
+}
+
+TEST_CASE("over the per-address limit a junk token does not get a public handler run", "[auth][rate_limit]") {
+  test::RedisProcess redis;
+  AuthApp t([](app::AppConfig& c) { c.auth.rate_limits.ip = {"ip", 2, std::chrono::hours(1)}; }, redis.config());
+  // Sign-up is public and leaves a trace: an account.
+  auto sign_up = [&](const std::string& email, const std::string& headers) {
+    return t.call("POST", "/api/v1/auth/signup",
+                  json::serialize(json::object{{"email", email}, {"password", "junk token pass 1"}}), headers);
+  };
+  const std::string junk = "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig\r\n";
+  CHECK(sign_up("first@example.com", junk).status == 202);
+  CHECK(sign_up("second@example.com", junk).status == 202);
+  CHECK(sign_up("third@example.com", junk).status == 429);
+  CHECK(sign_up("fourth@example.com", "Cookie: hz_access=eyJhbGciOiJIUzI1NiJ9.e30.sig\r\n").status == 429);
+  CHECK(t.scalar("SELECT count(*) FROM auth.users") == "2");
+  CHECK(t.call("GET", "/readyz", "", junk).status == 429);
 }

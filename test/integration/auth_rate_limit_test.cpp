@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <optional>
 
+#include "auth/jwt.hpp"
 #include "auth/rate_limit_gcra.hpp"
 #include "auth/rate_limit_http.hpp"
 #include "auth/rate_limiter.hpp"
@@ -50,6 +51,38 @@ double decisions(metrics::Registry& registry, std::string_view rule, std::string
 double fallbacks(metrics::Registry& registry, std::string_view reason) {
   return registry.counter("huntaze_rate_limit_fallback_total", "", {"reason"}).with({reason}).value();
 }
+
+// Access tokens and the check AuthModule gives the per-address limit: the
+// token verifies.
+class SessionTokens {
+ public:
+  SessionTokens() : jwt_(config()) {}
+
+  std::string valid() const {
+    AccessClaims c;
+    c.subject = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+    c.session = "0190a1b2-c3d4-7e5f-8a9b-00000000beef";
+    c.token_id = "jti-1";
+    c.issued_at = c.not_before = clock_.now();
+    c.expires_at = c.issued_at + 15min;
+    return jwt_.sign(c);
+  }
+
+  SessionTokenCheck check() const {
+    return [this](std::string_view token) {
+      return std::holds_alternative<AccessClaims>(jwt_.verify(token, clock_.now()));
+    };
+  }
+
+ private:
+  static JwtConfig config() {
+    JwtConfig c;
+    c.keys.push_back({"k1", Secret(std::string(40, 'k'))});
+    return c;
+  }
+  SystemClock clock_;
+  JwtCodec jwt_;
+};
 
 }  // namespace
 
@@ -322,12 +355,13 @@ TEST_CASE("auth rate limit: with a session token the address is counted by the g
     observed_deferred = req.address_limit_deferred;
     co_return http::Response::no_content();
   };
-  http::Middleware limit = ip_rate_limit(limiter, RateRule{"ip_deferred", 2, 1h});
+  SessionTokens tokens;
+  http::Middleware limit = ip_rate_limit(limiter, RateRule{"ip_deferred", 2, 1h}, {}, tokens.check());
   server.router.get("/taken", [limit, taken](http::Request& r) { return limit(r, taken); });
   server.router.get("/failing", [limit, failing](http::Request& r) { return limit(r, failing); });
   server.router.get("/observe", [limit, observe](http::Request& r) { return limit(r, observe); });
   server.start();
-  const std::string session = "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig\r\n";
+  const std::string session = "Authorization: Bearer " + tokens.valid() + "\r\n";
 
   // The guard took it: the middleware counts nothing.
   CHECK(test::http_get(server.port(), "/taken", session).status == 204);
@@ -350,7 +384,7 @@ TEST_CASE("auth rate limit: with a session token the address is counted by the g
   // And below the limit such a request reaches the handler undeferred.
   RateLimiter fresh(*f.redis, clock, f.registry, fresh_prefix());
   test::TestServer second;
-  http::Middleware loose = ip_rate_limit(fresh, RateRule{"ip_loose2", 10, 1h});
+  http::Middleware loose = ip_rate_limit(fresh, RateRule{"ip_loose2", 10, 1h}, {}, tokens.check());
   second.router.get("/observe", [loose, observe](http::Request& r) { return loose(r, observe); });
   second.start();
   CHECK(test::http_get(second.port(), "/observe", "Authorization: Bearer  hzk_0123\r\n").status == 204);
@@ -359,6 +393,47 @@ TEST_CASE("auth rate limit: with a session token the address is counted by the g
   CHECK(test::http_get(second.port(), "/observe", session).status == 204);
   CHECK(observed_deferred.load());
   second.stop();
+}
+
+TEST_CASE("auth rate limit: over the limit a token that does not verify is refused before the handler runs",
+          "[auth][rate_limit]") {
+  test::RedisFixture f;
+  SystemClock clock;
+  RateLimiter limiter(*f.redis, clock, f.registry, fresh_prefix());
+  test::TestServer server;
+  SessionTokens tokens;
+  std::atomic<int> calls{0};
+  // A public route (no guard): whatever it does happens before any 429.
+  http::Next public_route = [&calls](http::Request&) -> asio::awaitable<http::Response> {
+    calls.fetch_add(1);
+    co_return http::Response::json_text(200, R"({"ok":true})");
+  };
+  http::Middleware limit = ip_rate_limit(limiter, RateRule{"ip_junk", 2, 1h}, {}, tokens.check());
+  server.router.get("/public", [limit, public_route](http::Request& r) { return limit(r, public_route); });
+  server.start();
+  const std::string junk = "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig\r\n";
+
+  // Counted up front, like a request without a token.
+  auto first = test::http_get(server.port(), "/public", junk);
+  CHECK(first.status == 200);
+  CHECK(first.header("ratelimit-remaining") == "1");
+  CHECK(test::http_get(server.port(), "/public", junk).status == 200);
+  CHECK(calls.load() == 2);
+
+  // Over the limit: refused without running the handler, by header or cookie.
+  auto refused = test::http_get(server.port(), "/public", junk);
+  CHECK(refused.status == 429);
+  CHECK(boost::json::parse(refused.body).at("error").at("code") == "rate_limited");
+  CHECK(test::http_get(server.port(), "/public", "Cookie: hz_access=not-a-token\r\n").status == 429);
+  CHECK(test::http_get(server.port(), "/public", "Authorization: Bearer \r\n").status == 429);
+  CHECK(calls.load() == 2);
+  CHECK(decisions(f.registry, "ip_junk", "limited", "redis") == 3);
+
+  // A token that verifies is still left for a guard to count: on a route
+  // without one the handler runs and its answer is replaced.
+  CHECK(test::http_get(server.port(), "/public", "Authorization: Bearer " + tokens.valid() + "\r\n").status == 429);
+  CHECK(calls.load() == 3);
+  server.stop();
 }
 
 TEST_CASE("auth rate limit: a deny key refuses in the same call without charging the rules", "[auth][rate_limit]") {
