@@ -40,9 +40,11 @@ AuthConfig parse_auth_config(config::Node section) {
 
   auto password = section.section("password");
   c.password.memory_kib =
-      static_cast<uint32_t>(password.get_int("memory_kib", c.password.memory_kib, 8 * 1024, 4 * 1024 * 1024));
-  c.password.iterations = static_cast<uint32_t>(password.get_int("iterations", c.password.iterations, 1, 100));
-  c.password.parallelism = static_cast<uint32_t>(password.get_int("parallelism", c.password.parallelism, 1, 16));
+      static_cast<uint32_t>(password.get_int("memory_kib", c.password.memory_kib, 8 * 1024, kMaxArgon2MemoryKib));
+  c.password.iterations =
+      static_cast<uint32_t>(password.get_int("iterations", c.password.iterations, 1, kMaxArgon2Iterations));
+  c.password.parallelism =
+      static_cast<uint32_t>(password.get_int("parallelism", c.password.parallelism, 1, kMaxArgon2Parallelism));
   password.finish();
 
   c.require_verified_email = section.get_bool("require_verified_email", c.require_verified_email);

@@ -18,13 +18,6 @@ namespace {
 constexpr size_t kSaltBytes = 16;
 constexpr size_t kHashBytes = 32;
 
-// The most a stored hash may ask for: the configuration's own ceilings.
-// A hash beyond them (a row written by hand or by an attacker with database
-// access) would otherwise make one login allocate gigabytes or loop for minutes.
-constexpr uint64_t kMaxMemoryKib = 4 * 1024 * 1024;
-constexpr uint64_t kMaxIterations = 100;
-constexpr uint64_t kMaxParallelism = 16;
-
 // Reads "<name>=<digits>" at the start of `text` and moves past it.
 std::optional<uint64_t> take_param(std::string_view& text, std::string_view name) {
   if (!text.starts_with(name) || text.size() <= name.size() || text[name.size()] != '=') return std::nullopt;
@@ -48,7 +41,8 @@ bool parameters_within_limits(std::string_view encoded) {
   rest.remove_prefix(1);
   const auto p = take_param(rest, "p");
   if (!p || !rest.starts_with('$')) return false;
-  return *m <= kMaxMemoryKib && *t >= 1 && *t <= kMaxIterations && *p >= 1 && *p <= kMaxParallelism;
+  return *m <= kMaxArgon2MemoryKib && *t >= 1 && *t <= kMaxArgon2Iterations && *p >= 1 &&
+         *p <= kMaxArgon2Parallelism;
 }
 
 }  // namespace

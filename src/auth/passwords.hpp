@@ -21,6 +21,14 @@ struct PasswordParams {
   uint32_t parallelism = 1;
 };
 
+// The most argon2 may be asked for: what auth.password may configure, and
+// what a stored hash may carry to be verified at all. A hash beyond them (a
+// row written by hand or by an attacker with database access) would
+// otherwise make one login allocate gigabytes or loop for minutes.
+inline constexpr uint32_t kMaxArgon2MemoryKib = 4 * 1024 * 1024;  // 4 GiB
+inline constexpr uint32_t kMaxArgon2Iterations = 100;
+inline constexpr uint32_t kMaxArgon2Parallelism = 16;
+
 // Limits on what a user may choose. The upper bound keeps a stranger from
 // making us hash megabytes.
 inline constexpr size_t kMinPasswordLength = 10;
@@ -31,9 +39,8 @@ inline constexpr size_t kMaxPasswordLength = 256;
 std::string hash_password(std::string_view password, const PasswordParams& params);
 
 // False for a wrong password, for anything that is not an argon2id (v=19)
-// PHC string, and for stored parameters beyond the configuration's ceilings
-// (m > 4 GiB, t > 100, p > 16), which are never run. Takes as long as
-// hashing with the stored parameters.
+// PHC string, and for stored parameters beyond the kMaxArgon2* ceilings,
+// which are never run. Takes as long as hashing with the stored parameters.
 bool verify_password(std::string_view encoded, std::string_view password);
 
 // True when the stored hash used weaker (or other) parameters than `params`:
