@@ -29,7 +29,10 @@ std::optional<uint64_t> take_param(std::string_view& text, std::string_view name
   return value;
 }
 
-bool parameters_within_limits(std::string_view encoded) {
+}  // namespace
+
+bool argon2_parameters_within_limits(std::string_view encoded) {
+  if (!encoded.starts_with("$argon2id$")) return false;
   std::string_view rest = encoded.substr(std::string_view("$argon2id$").size());
   if (!rest.starts_with("v=19$")) return false;
   rest.remove_prefix(5);
@@ -45,8 +48,6 @@ bool parameters_within_limits(std::string_view encoded) {
          *p <= kMaxArgon2Parallelism;
 }
 
-}  // namespace
-
 std::string hash_password(std::string_view password, const PasswordParams& p) {
   const std::string salt = crypto::random_bytes(kSaltBytes);
   const size_t length =
@@ -60,7 +61,7 @@ std::string hash_password(std::string_view password, const PasswordParams& p) {
 }
 
 bool verify_password(std::string_view encoded, std::string_view password) {
-  if (!encoded.starts_with("$argon2id$") || encoded.size() > 512 || !parameters_within_limits(encoded)) return false;
+  if (encoded.size() > 512 || !argon2_parameters_within_limits(encoded)) return false;  // also: not argon2id
   const std::string z(encoded);  // argon2 wants a NUL-terminated string
   return argon2id_verify(z.c_str(), password.data(), password.size()) == ARGON2_OK;
 }

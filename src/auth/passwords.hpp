@@ -43,6 +43,11 @@ std::string hash_password(std::string_view password, const PasswordParams& param
 // which are never run. Takes as long as hashing with the stored parameters.
 bool verify_password(std::string_view encoded, std::string_view password);
 
+// Whether an argon2id (v=19) PHC string's parameters are within the
+// kMaxArgon2* ceilings (and t, p at least 1): checked by verify_password
+// before argon2 runs. False for a string it cannot read the parameters of.
+bool argon2_parameters_within_limits(std::string_view encoded);
+
 // True when the stored hash used weaker (or other) parameters than `params`:
 // rehash after the next successful login.
 bool needs_rehash(std::string_view encoded, const PasswordParams& params);

@@ -79,3 +79,27 @@ TEST_CASE("passwords: stored parameters beyond the ceilings are never run", "[pa
                               "pw-0123456789"));
   CHECK_FALSE(verify_password("$argon2id$v=16$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA", "x"));
 }
+
+TEST_CASE("passwords: the ceilings are read from the stored parameters, up to and not past each", "[passwords]") {
+  // An m past the ceiling cannot be shown through verify_password (making
+  // such a hash, or refusing a garbage one, takes as long either way): the
+  // check it runs first is tested directly.
+  const auto with = [](uint64_t m, uint64_t t, uint64_t p) {
+    return "$argon2id$v=19$m=" + std::to_string(m) + ",t=" + std::to_string(t) + ",p=" + std::to_string(p) +
+           "$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA";
+  };
+  CHECK(argon2_parameters_within_limits(hash_password("pw-0123456789", kFast)));
+  CHECK(argon2_parameters_within_limits(with(kMaxArgon2MemoryKib, kMaxArgon2Iterations, kMaxArgon2Parallelism)));
+  CHECK_FALSE(argon2_parameters_within_limits(with(uint64_t{kMaxArgon2MemoryKib} + 1, 1, 1)));
+  CHECK_FALSE(argon2_parameters_within_limits(with(8388608, 1, 1)));
+  CHECK_FALSE(argon2_parameters_within_limits(with(64, uint64_t{kMaxArgon2Iterations} + 1, 1)));
+  CHECK_FALSE(argon2_parameters_within_limits(with(64, 1, uint64_t{kMaxArgon2Parallelism} + 1)));
+  CHECK_FALSE(argon2_parameters_within_limits(with(64, 0, 1)));
+  CHECK_FALSE(argon2_parameters_within_limits(with(64, 1, 0)));
+  // Past what 64 bits hold: unreadable, not wrapped around to a small number.
+  CHECK_FALSE(argon2_parameters_within_limits(
+      "$argon2id$v=19$m=18446744073709551680,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA"));
+  CHECK_FALSE(argon2_parameters_within_limits("$argon2id$v=19$t=1,m=64,p=1$c2FsdHNhbHRzYWx0$aGFzaA"));
+  CHECK_FALSE(argon2_parameters_within_limits("$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaA"));
+  CHECK_FALSE(argon2_parameters_within_limits(""));
+}
