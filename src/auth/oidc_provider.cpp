@@ -129,10 +129,7 @@ asio::awaitable<std::string> OidcProvider::exchange_code(const std::string& code
     // RFC 6749 §2.3.1: each half form-encoded before base64.
     const std::string credentials =
         http::percent_encode(config_.client_id) + ":" + http::percent_encode(config_.client_secret.reveal());
-    std::string b64 = crypto::base64url_encode(credentials);
-    for (char& c : b64) c = c == '-' ? '+' : c == '_' ? '/' : c;  // standard alphabet, padded
-    while (b64.size() % 4) b64 += '=';
-    req.headers.emplace_back("authorization", "Basic " + b64);
+    req.headers.emplace_back("authorization", "Basic " + crypto::base64_encode(credentials));
   } else {
     req.body += "&client_id=" + http::percent_encode(config_.client_id) +
                 "&client_secret=" + http::percent_encode(config_.client_secret.reveal());

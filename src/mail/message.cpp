@@ -44,16 +44,6 @@ bool printable_ascii(std::string_view s) {
   return true;
 }
 
-// Standard padded base64 (RFC 4648 §4), as RFC 2047's "B" encoding wants:
-// the base64url alphabet differs only in its last two characters.
-std::string base64(std::string_view in) {
-  std::string out = crypto::base64url_encode(in);
-  std::replace(out.begin(), out.end(), '-', '+');
-  std::replace(out.begin(), out.end(), '_', '/');
-  out.append((4 - out.size() % 4) % 4, '=');
-  return out;
-}
-
 // Bytes of the UTF-8 sequence starting with `lead` (1 for anything else, so
 // that a cut never loops).
 size_t sequence_length(unsigned char lead) {
@@ -82,7 +72,7 @@ std::vector<std::string> encoded_words(std::string_view text, size_t first_max) 
       end += n;
     }
     std::string word(kWordPrefix);
-    word += base64(text.substr(pos, end - pos));
+    word += crypto::base64_encode(text.substr(pos, end - pos));  // RFC 2047's "B" encoding
     word += kWordSuffix;
     words.push_back(std::move(word));
     pos = end;

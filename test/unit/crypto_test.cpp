@@ -1,5 +1,6 @@
-// The token building blocks: base64url both ways (strict), HMAC-SHA256
-// against RFC 4231, constant-time comparison, random bytes.
+// The token building blocks: base64url both ways (strict), standard padded
+// base64 against RFC 4648's vectors, HMAC-SHA256 against RFC 4231,
+// constant-time comparison, random bytes.
 #include <catch2/catch.hpp>
 #include <stdexcept>
 
@@ -42,6 +43,33 @@ TEST_CASE("base64url round-trips every length and refuses other spellings", "[cr
   CHECK_FALSE(crypto::base64url_decode("Zm\xc3\xa9"));             // non-ASCII
   CHECK_FALSE(crypto::base64url_decode("Zm9."));                   // a JWT separator
   CHECK_FALSE(crypto::base64url_decode("Zm9 "));                   // whitespace ("Zm9v " has a bad length too)
+}
+
+TEST_CASE("standard base64 matches RFC 4648's test vectors, padded, in its own alphabet", "[crypto]") {
+  // RFC 4648 §10.
+  CHECK(crypto::base64_encode("") == "");
+  CHECK(crypto::base64_encode("f") == "Zg==");
+  CHECK(crypto::base64_encode("fo") == "Zm8=");
+  CHECK(crypto::base64_encode("foo") == "Zm9v");
+  CHECK(crypto::base64_encode("foob") == "Zm9vYg==");
+  CHECK(crypto::base64_encode("fooba") == "Zm9vYmE=");
+  CHECK(crypto::base64_encode("foobar") == "Zm9vYmFy");
+  // The last two characters of the alphabet are '+' and '/', not '-' and '_'.
+  CHECK(crypto::base64_encode("\xfb\xff") == "+/8=");
+  CHECK(crypto::base64_encode("\xfb\xef\xbe") == "++++");
+  CHECK(crypto::base64_encode("\xff\xff\xff") == "////");
+  CHECK(crypto::base64_encode(std::string("\0", 1)) == "AA==");
+  // Every length: the same digits as base64url, padded to a multiple of 4.
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  for (size_t n = 0; n <= all.size(); ++n) {
+    const std::string standard = crypto::base64_encode(all.substr(0, n));
+    std::string url = crypto::base64url_encode(all.substr(0, n));
+    for (char& c : url) c = c == '-' ? '+' : c == '_' ? '/' : c;
+    CHECK(standard.size() == (n + 2) / 3 * 4);
+    CHECK(standard.substr(0, url.size()) == url);
+    CHECK(standard.find_first_not_of('=', url.size()) == std::string::npos);
+  }
 }
 
 TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2", "[crypto]") {

@@ -1,6 +1,7 @@
 // Small cryptographic building blocks over OpenSSL, for tokens and keys:
-// HMAC-SHA256, SHA-256, constant-time comparison, random bytes and the
-// unpadded base64url alphabet JWTs and opaque tokens use.
+// HMAC-SHA256, SHA-256, constant-time comparison, random bytes, the
+// unpadded base64url alphabet JWTs and opaque tokens use, and the standard
+// padded base64 of MIME and HTTP Basic authentication.
 //
 // Thread-safety: pure functions (OpenSSL 3 is thread-safe for these).
 #pragma once
@@ -24,6 +25,8 @@ std::string random_bytes(size_t n);
 
 // RFC 4648 §5 without padding.
 std::string base64url_encode(std::string_view bytes);
+// RFC 4648 §4: the standard alphabet ('+', '/'), padded with '='.
+std::string base64_encode(std::string_view bytes);
 // Strict: only the base64url alphabet, no padding, no whitespace, and no
 // stray bits in the last character (one spelling per byte string).
 std::optional<std::string> base64url_decode(std::string_view text);
