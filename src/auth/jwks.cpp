@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "auth/jws.hpp"
 #include "huntaze/core/crypto.hpp"
 
 namespace huntaze::auth {
@@ -33,14 +34,8 @@ using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG, ECDSA_SIG_free>>;
 
-std::optional<std::string> member(const json::object& jwk, std::string_view name) {
-  const auto* v = jwk.if_contains(name);
-  if (!v || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
-}
-
 std::optional<std::string> decoded_member(const json::object& jwk, std::string_view name) {
-  auto text = member(jwk, name);
+  const json::string* text = string_claim(jwk, name);
   return text ? crypto::base64url_decode(*text) : std::nullopt;
 }
 
@@ -68,7 +63,8 @@ std::shared_ptr<EVP_PKEY> rsa_key(const json::object& jwk) {
 }
 
 std::shared_ptr<EVP_PKEY> p256_key(const json::object& jwk) {
-  if (member(jwk, "crv") != "P-256") return nullptr;
+  const json::string* crv = string_claim(jwk, "crv");
+  if (!crv || *crv != "P-256") return nullptr;
   auto x = decoded_member(jwk, "x");
   auto y = decoded_member(jwk, "y");
   if (!x || !y || x->size() != kP256CoordinateBytes || y->size() != kP256CoordinateBytes) return nullptr;
@@ -106,11 +102,10 @@ std::optional<std::string> der_from_jws(std::string_view signature) {
 }  // namespace
 
 KeySet KeySet::parse(std::string_view text) {
-  boost::system::error_code ec;
-  json::value doc = json::parse(text, ec);
+  const std::optional<json::object> doc = parse_json_object(text);
   const json::array* keys = nullptr;
-  if (!ec && doc.is_object()) {
-    if (const auto* k = doc.as_object().if_contains("keys")) keys = k->if_array();
+  if (doc) {
+    if (const auto* k = doc->if_contains("keys")) keys = k->if_array();
   }
   if (!keys) throw std::invalid_argument("not a JSON Web Key Set (an object with a \"keys\" array)");
   KeySet set;
@@ -118,20 +113,21 @@ KeySet KeySet::parse(std::string_view text) {
     if (set.keys_.size() == kMaxKeys) break;
     const auto* jwk = entry.if_object();
     if (!jwk) continue;
-    if (auto use = member(*jwk, "use"); use && *use != "sig") continue;
-    const auto kty = member(*jwk, "kty");
+    if (const json::string* use = string_claim(*jwk, "use"); use && *use != "sig") continue;
+    const json::string* kty = string_claim(*jwk, "kty");
     VerifyKey key;
-    key.kid = member(*jwk, "kid").value_or("");
-    if (kty == "RSA") {
+    const json::string* kid = string_claim(*jwk, "kid");
+    key.kid = kid ? std::string(*kid) : std::string();
+    if (kty && *kty == "RSA") {
       key.alg = kRs256;
       key.key = rsa_key(*jwk);
-    } else if (kty == "EC") {
+    } else if (kty && *kty == "EC") {
       key.alg = kEs256;
       key.key = p256_key(*jwk);
     }
     if (!key.key) continue;
     // A key that names its algorithm is used with that one only.
-    if (auto alg = member(*jwk, "alg"); alg && *alg != key.alg) continue;
+    if (const json::string* alg = string_claim(*jwk, "alg"); alg && *alg != key.alg) continue;
     set.keys_.push_back(std::move(key));
   }
   return set;

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "auth/jws.hpp"
 #include "huntaze/core/crypto.hpp"
 #include "huntaze/core/log.hpp"
 #include "huntaze/http/message.hpp"
@@ -19,11 +20,6 @@ constexpr auto kMinForcedRefresh = 1min;
 // After a failed fetch, sign-ins fail at once for this long instead of each
 // asking a provider that is down (or being hammered) again.
 constexpr auto kFailureBackoff = 5s;
-
-std::string string_member(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 http::ClientRequest bounded_request(std::string method, std::string url) {
   http::ClientRequest req;
@@ -79,18 +75,23 @@ asio::awaitable<ProviderMetadata> OidcProvider::metadata() {
   std::string issuer = config_.issuer;
   while (issuer.ends_with('/')) issuer.pop_back();
   const std::string body = co_await fetch(issuer + "/.well-known/openid-configuration");
-  boost::system::error_code ec;
-  json::value doc = json::parse(body, ec);
-  if (ec || !doc.is_object()) throw OidcError("provider_unavailable", config_.name + ": discovery is not a JSON object");
-  const auto& o = doc.as_object();
+  const std::optional<json::object> doc = parse_json_object(body);
+  if (!doc) throw OidcError("provider_unavailable", config_.name + ": discovery is not a JSON object");
+  const json::object& o = *doc;
   // OIDC Discovery §4.3: the document must name exactly the issuer we asked.
-  if (string_member(o, "issuer") != config_.issuer)
+  const json::string* named_issuer = string_claim(o, "issuer");
+  if (!named_issuer || *named_issuer != config_.issuer)
     throw OidcError("provider_unavailable", config_.name + ": the discovery document names another issuer");
-  ProviderMetadata m{string_member(o, "authorization_endpoint"), string_member(o, "token_endpoint"),
-                     string_member(o, "jwks_uri")};
-  for (const std::string* url : {&m.authorization_endpoint, &m.token_endpoint, &m.jwks_uri})
-    if (!acceptable_provider_url(*url))
+  ProviderMetadata m;
+  const std::pair<std::string_view, std::string*> endpoints[] = {{"authorization_endpoint", &m.authorization_endpoint},
+                                                                 {"token_endpoint", &m.token_endpoint},
+                                                                 {"jwks_uri", &m.jwks_uri}};
+  for (const auto& [key, url] : endpoints) {
+    const json::string* given = string_claim(o, key);
+    if (!given || !acceptable_provider_url(*given))
       throw OidcError("provider_unavailable", config_.name + ": discovery lacks an https endpoint");
+    *url = std::string(*given);
+  }
   if (const auto* methods = o.if_contains("code_challenge_methods_supported"); methods && methods->is_array()) {
     bool s256 = false;
     for (const auto& method : methods->get_array()) s256 = s256 || (method.is_string() && method.get_string() == "S256");
@@ -140,20 +141,20 @@ asio::awaitable<std::string> OidcProvider::exchange_code(const std::string& code
   } catch (const http::HttpClientError& e) {
     throw OidcError("provider_unavailable", config_.name + ": token endpoint: " + e.what());
   }
-  boost::system::error_code ec;
-  json::value answer = json::parse(res.body, ec);
-  const json::object* o = !ec ? answer.if_object() : nullptr;
-  if (res.status != 200 || !o) {
+  const std::optional<json::object> answer = parse_json_object(res.body);
+  if (res.status != 200 || !answer) {
     // The provider's error code (invalid_grant, ...) helps an operator; its
     // description is free text of unknown length and is left out.
-    const std::string error = o ? string_member(*o, "error").substr(0, 64) : std::string();
+    const json::string* code = answer ? string_claim(*answer, "error") : nullptr;
+    const std::string error = code ? std::string(std::string_view(*code).substr(0, 64)) : std::string();
     throw OidcError(res.status >= 500 ? "provider_unavailable" : "token_exchange_failed",
                     config_.name + ": token endpoint answered " + std::to_string(res.status) +
                         (error.empty() ? "" : " " + error));
   }
-  std::string id_token = string_member(*o, "id_token");
-  if (id_token.empty()) throw OidcError("token_exchange_failed", config_.name + ": the answer has no id_token");
-  co_return id_token;
+  const json::string* id_token = string_claim(*answer, "id_token");
+  if (!id_token || id_token->empty())
+    throw OidcError("token_exchange_failed", config_.name + ": the answer has no id_token");
+  co_return std::string(*id_token);
 }
 
 asio::awaitable<std::shared_ptr<const KeySet>> OidcProvider::keys(bool refresh_now) {
