@@ -109,25 +109,25 @@ KeySet KeySet::parse(std::string_view text) {
   }
   if (!keys) throw std::invalid_argument("not a JSON Web Key Set (an object with a \"keys\" array)");
   KeySet set;
+  size_t examined = 0;
   for (const auto& entry : *keys) {
-    if (set.keys_.size() == kMaxKeys) break;
+    if (set.keys_.size() == kMaxKeys || examined++ == kMaxExamined) break;
     const auto* jwk = entry.if_object();
     if (!jwk) continue;
     if (const json::string* use = string_claim(*jwk, "use"); use && *use != "sig") continue;
+    // The algorithm follows from the key type. Everything that can be
+    // refused by looking is refused before a key is built (the costly part).
     const json::string* kty = string_claim(*jwk, "kty");
+    const std::string_view alg = !kty ? std::string_view() : *kty == "RSA" ? kRs256 : *kty == "EC" ? kEs256 : "";
+    if (alg.empty()) continue;
+    // A key that names its algorithm is used with that one only.
+    if (const json::string* named = string_claim(*jwk, "alg"); named && *named != alg) continue;
     VerifyKey key;
     const json::string* kid = string_claim(*jwk, "kid");
     key.kid = kid ? std::string(*kid) : std::string();
-    if (kty && *kty == "RSA") {
-      key.alg = kRs256;
-      key.key = rsa_key(*jwk);
-    } else if (kty && *kty == "EC") {
-      key.alg = kEs256;
-      key.key = p256_key(*jwk);
-    }
+    key.alg = std::string(alg);
+    key.key = alg == kRs256 ? rsa_key(*jwk) : p256_key(*jwk);
     if (!key.key) continue;
-    // A key that names its algorithm is used with that one only.
-    if (const json::string* alg = string_claim(*jwk, "alg"); alg && *alg != key.alg) continue;
     set.keys_.push_back(std::move(key));
   }
   return set;

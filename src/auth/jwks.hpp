@@ -6,7 +6,9 @@
 //
 // Keys a set cannot use are skipped, not fatal, so that a provider that
 // publishes a key of another kind beside ours still works: other kty or
-// crv, "use" other than "sig", RSA under 2048 bits, malformed members.
+// crv, "use" other than "sig", an "alg" other than the key type's, RSA
+// under 2048 bits, malformed members. Entries after the first
+// KeySet::kMaxExamined are not looked at.
 //
 // Thread-safety: a KeySet is immutable after parse(); share it.
 #pragma once
@@ -35,6 +37,9 @@ class KeySet {
  public:
   // At most this many keys are kept (a JWKS holds a handful).
   static constexpr size_t kMaxKeys = 32;
+  // At most this many entries are looked at, usable or not: bounded work on
+  // a hostile or huge set (the answer itself is capped at 256 KiB).
+  static constexpr size_t kMaxExamined = 4 * kMaxKeys;
 
   // Throws std::invalid_argument when `json` is not an object with a "keys" array.
   static KeySet parse(std::string_view json);

@@ -330,6 +330,34 @@ TEST_CASE("A key set skips keys it cannot use and refuses what is not a key set"
   CHECK(KeySet::parse(R"({"keys": []})").size() == 0);
 }
 
+TEST_CASE("A key set keeps at most kMaxKeys keys and looks at no more than kMaxExamined entries", "[auth][oidc]") {
+  auto parse = [](const json::array& list) { return KeySet::parse(json::serialize(json::object{{"keys", list}})); };
+  // Many usable keys: the first kMaxKeys are kept.
+  json::array many;
+  for (size_t i = 0; i < KeySet::kMaxKeys + 3; ++i) {
+    json::object k = ec_key().jwk();
+    k["kid"] = "e" + std::to_string(i);
+    many.push_back(k);
+  }
+  const KeySet capped = parse(many);
+  CHECK(capped.size() == KeySet::kMaxKeys);
+  CHECK(capped.find("e" + std::to_string(KeySet::kMaxKeys - 1), "ES256") != nullptr);
+  CHECK(capped.find("e" + std::to_string(KeySet::kMaxKeys), "ES256") == nullptr);
+
+  // Entries it cannot use count too: a key after kMaxExamined of them is
+  // never reached, one just before the bound still is.
+  json::object unusable = rsa_key().jwk();
+  unusable["use"] = "enc";
+  auto after = [&](size_t skipped) {
+    json::array list;
+    for (size_t i = 0; i < skipped; ++i) list.push_back(i % 2 ? json::value(unusable) : json::value(42));
+    list.push_back(rsa_key().jwk());
+    return parse(list);
+  };
+  CHECK(after(KeySet::kMaxExamined - 1).find("r1", "RS256") != nullptr);
+  CHECK(after(KeySet::kMaxExamined).size() == 0);
+}
+
 TEST_CASE("PKCE S256 matches RFC 7636's example", "[auth][oidc]") {
   CHECK(s256_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
