@@ -234,10 +234,11 @@ asio::awaitable<OidcSignedIn> OidcLogin::sign_in(const OidcProvider& provider, c
         // 3. A new account, verified by the provider, with its own workspace.
         user_id = Uuid::v7();
         const std::string display_name = display_name_for(claims, *email);
+        const std::string email_text(trim_blanks(*claims.email));  // as written, as sign-up keeps it
         co_await tx.query(
             "INSERT INTO auth.users (id, email, email_normalized, display_name, email_verified_at, created_at) "
             "VALUES ($1, $2, $3, $4, $5, $5)",
-            *user_id, *claims.email, *email, display_name, db::Timestamp(now));
+            *user_id, email_text, *email, display_name, db::Timestamp(now));
         const Uuid workspace_id = Uuid::v7();
         co_await tx.query("INSERT INTO auth.workspaces (id, name, created_at) VALUES ($1, $2, $3)", workspace_id,
                           display_name + "'s workspace", db::Timestamp(now));

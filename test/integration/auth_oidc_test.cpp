@@ -149,6 +149,15 @@ TEST_CASE("OIDC: a first sign-in creates a verified account with a workspace and
   CHECK(series(t.metrics(), "loopback", "ok") == 2);
 }
 
+TEST_CASE("OIDC: a new account keeps the provider's address as written, without surrounding blanks", "[auth][oidc]") {
+  OidcFixture t;
+  t.provider.set_login("sub-blanks", " \tBlank.Edges@Example.com\t ", true, "Blank Edges");
+  SignIn s = t.sign_in();
+  REQUIRE_FALSE(s.access_token().empty());
+  CHECK(t.me(s.access_token()).at("email") == "Blank.Edges@Example.com");
+  CHECK(t.app->scalar("SELECT email_normalized FROM auth.users") == "blank.edges@example.com");
+}
+
 TEST_CASE("OIDC: ES256 ID tokens and client_secret_post work too", "[auth][oidc]") {
   OidcFixture t;
   t.provider.set_login("sub-es", "es@example.com", true);
