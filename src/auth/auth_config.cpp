@@ -75,8 +75,7 @@ AuthConfig parse_auth_config(config::Node section) {
     c.cookies.allowed_origins.push_back(c.public_url.substr(0, c.public_url.find('/', host_start)));
   }
   c.rate_limits = parse_rate_limit_config(section.section("rate_limits"));
-  c.oidc = parse_oidc_config(section.section("oidc"));
-  if (c.oidc.redirect_base.empty()) c.oidc.redirect_base = c.public_url;
+  c.oidc = parse_oidc_config(section.section("oidc"));  // an empty redirect_base means public_url (OidcLogin)
   section.finish();
   return c;
 }

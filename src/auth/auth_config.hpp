@@ -43,7 +43,7 @@ struct AuthConfig {
   std::string public_url = "http://localhost:8080";
   CookieConfig cookies;
   RateLimitConfig rate_limits;
-  OidcConfig oidc;  // redirect_base is filled in (public_url when empty)
+  OidcConfig oidc;  // an empty redirect_base stands for public_url
 };
 
 AuthConfig parse_auth_config(config::Node section);

@@ -134,9 +134,11 @@ asio::awaitable<OidcSignedIn> OidcLogin::finish(std::string_view name, std::stri
     const std::string id_token = co_await provider.exchange_code(std::string(code), flow->code_verifier,
                                                                  redirect_uri(name));
     const IdTokenClaims claims = co_await provider.verify(id_token, flow->nonce);
-    // Two first sign-ins of one person at once (two tabs) race to create the
-    // same account or identity: the loser's insert hits a unique index, and
-    // its second attempt finds what the winner made.
+    // Two first sign-ins of one person at once (from two browsers: one
+    // browser has one hz_oidc cookie, which a second /start replaces), or a
+    // sign-up of the same address meanwhile, race to create the same account
+    // or identity: the loser's insert hits a unique index, and its second
+    // attempt finds what the winner made.
     for (int attempt = 1;; ++attempt) {
       bool raced = false;
       try {

@@ -4,7 +4,6 @@
 
 #include "auth/jws.hpp"
 #include "huntaze/core/crypto.hpp"
-#include "huntaze/core/log.hpp"
 #include "huntaze/http/message.hpp"
 
 namespace huntaze::auth {

@@ -7,10 +7,8 @@
 
 #include <functional>
 #include <string>
-#include <vector>
-
-#include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/rate_limiter.hpp"
 #include "huntaze/core/error.hpp"
