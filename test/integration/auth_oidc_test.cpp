@@ -355,6 +355,63 @@ TEST_CASE("OIDC: forged, tampered and misdirected ID tokens are refused", "[auth
   }
 }
 
+TEST_CASE("OIDC: without a usable email a first sign-in is refused as no_email, a linked identity signs in",
+          "[auth][oidc]") {
+  OidcFixture t;
+  // No email claim at all (the provider left the email scope out).
+  t.provider.set_login("sub-mailless", "mailless@example.com", true);
+  t.provider.set_fault("no_email");
+  SignIn absent = t.sign_in();
+  CHECK(absent.landed() == kFailed + "no_email");
+  CHECK(absent.access_token().empty());
+  // An email claim that is no address an account could use.
+  t.provider.set_fault("none");
+  t.provider.set_login("sub-mailless", "not an address", true);
+  Browser second;
+  SignIn unusable{second.navigate(t.base() + "/api/v1/auth/oidc/loopback/start")};
+  CHECK(unusable.landed() == kFailed + "no_email");
+  CHECK(series(t.metrics(), "loopback", "no_email") == 2);
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.users") == "0");
+  CHECK(t.app->scalar("SELECT count(*) FROM auth.identities") == "0");
+
+  // Once linked, the identity needs no email to sign in.
+  t.provider.set_login("sub-mailless", "mailless@example.com", true);
+  Browser third;
+  SignIn linked{third.navigate(t.base() + "/api/v1/auth/oidc/loopback/start")};
+  REQUIRE_FALSE(linked.access_token().empty());
+  t.provider.set_fault("no_email");
+  Browser fourth;
+  SignIn later{fourth.navigate(t.base() + "/api/v1/auth/oidc/loopback/start")};
+  REQUIRE_FALSE(later.access_token().empty());
+  CHECK(t.me(later.access_token()).at("id") == t.me(linked.access_token()).at("id"));
+  CHECK(t.me(later.access_token()).at("email") == "mailless@example.com");
+}
+
+TEST_CASE("OIDC: client_secret_basic form-encodes the client secret before base64", "[auth][oidc]") {
+  // RFC 6749 §2.3.1: a secret with ':', '+', '%' and a space reaches the
+  // provider intact only if each is form-encoded first ('+' would decode to a
+  // space, "%41" to "A").
+  const std::string odd_secret = "colon:plus+percent%41 slash/equals=0123456789";
+  OidcFixture t([&](app::AppConfig& c) {
+    auth::OidcProviderConfig odd = c.auth.oidc.providers.at(0);
+    odd.name = "loopback-odd";
+    odd.client_id = "huntaze-odd";
+    odd.client_secret = Secret(odd_secret);
+    odd.token_auth = auth::TokenEndpointAuth::client_secret_basic;
+    c.auth.oidc.providers.push_back(odd);
+  });
+  t.provider.set_clients(
+      json::array{json::object{{"client_id", "huntaze-odd"},
+                               {"client_secret", odd_secret},
+                               {"redirect_uris", json::array{t.base() + "/api/v1/auth/oidc/loopback-odd/callback"}}}});
+  t.provider.set_login("sub-odd", "odd@example.com", true);
+  SignIn s = t.sign_in("loopback-odd");
+  REQUIRE(s.landed() == "https://app.huntaze.test/inbox");
+  CHECK(t.me(s.access_token()).at("email") == "odd@example.com");
+  CHECK(series(t.metrics(), "loopback-odd", "ok") == 1);
+  CHECK(t.provider.served("token") == 1);
+}
+
 TEST_CASE("OIDC: a rotated key is fetched on its first use - unknown keys refetch at most once a minute",
           "[auth][oidc]") {
   OidcFixture t;

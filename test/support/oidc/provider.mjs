@@ -270,6 +270,11 @@ async function applyFault(idToken, client) {
       return resign({ iss: 'http://evil.example' });
     case 'unverified_email':
       return resign({ email_verified: false });
+    case 'no_email': {
+      // What a provider answers without the email scope: neither claim.
+      const { email, email_verified: verified, ...rest } = payload;
+      return sign(header, rest, own.privateKey);
+    }
     case 'new_kid':
       return sign({ alg: 'RS256', kid: 'k3' }, payload, keys.get('k3').privateKey);
     case 'unknown_kid':
@@ -287,7 +292,7 @@ async function applyFault(idToken, client) {
 
 const FAULT_MODES = new Set([
   'none', 'tamper', 'nonce', 'audience', 'expired', 'issuer', 'new_kid', 'unknown_kid',
-  'alg_none', 'hs256', 'unverified_email',
+  'alg_none', 'hs256', 'unverified_email', 'no_email',
 ]);
 
 // ---------------------------------------------------------------------------

@@ -224,6 +224,7 @@ expect_fault unknown_kid "kid k4 not in JWKS"
 expect_fault alg_none "alg none, signature empty"
 expect_fault hs256 "alg HS256 under kid k1 (RS256 key), MAC keyed with the client secret"
 expect_fault unverified_email "email_verified false"
+expect_fault no_email "no email; no email_verified; email_verified undefined"
 check "unknown mode" 400 "$(control PUT /test/fault '{"mode":"bogus"}')"
 
 echo "rotation"
