@@ -86,6 +86,17 @@ pg_createdb() {
     || "$PG_BIN/psql" "$(pg_url "$port" postgres)" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $name" >/dev/null
 }
 
+# pg_drop_test_databases PORT: drops the per-test databases (t_*) that crashed
+# tests left behind, so one pass's leftovers do not fill the disk for the next.
+pg_drop_test_databases() {
+  local port=$1 name
+  for name in $("$PG_BIN/psql" "$(pg_url "$port" postgres)" -qAt \
+                  -c "SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'"); do
+    "$PG_BIN/psql" "$(pg_url "$port" postgres)" -q \
+      -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+}
+
 # redis_start <dir> <port> <profile: dev|test>
 redis_start() {
   local dir=$1 port=$2 profile=$3

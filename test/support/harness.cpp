@@ -11,9 +11,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace huntaze::test {
 
@@ -50,8 +52,48 @@ std::string empty_database_url() {
   return new_database_url("template0");
 }
 
+namespace {
+
+// Every database this test process made is dropped when the process exits:
+// each is ~10 MB and a full run makes hundreds per pass, which filled small
+// disks while the cluster stayed up for the next pass. A crashed test leaves
+// its database for scripts/test's clean-up. Only the process that made a
+// database drops it (a forked child that exits must not).
+class CreatedDatabases {
+ public:
+  void add(std::string admin_url, std::string name) {
+    std::lock_guard lock(mutex_);
+    admin_url_ = std::move(admin_url);
+    names_.push_back(std::move(name));
+  }
+  ~CreatedDatabases() {
+    if (::getpid() != owner_) return;
+    for (const auto& name : names_) {
+      try {
+        admin_exec(admin_url_, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+      } catch (const std::exception&) {
+        // The cluster may already be gone; scripts/test removes it anyway.
+      }
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  pid_t owner_ = ::getpid();
+  std::string admin_url_;
+  std::vector<std::string> names_;
+};
+
+CreatedDatabases& created_databases() {
+  static CreatedDatabases databases;
+  return databases;
+}
+
+}  // namespace
+
 std::string new_database_url(const std::string& templ) {
   const std::string admin = require_env("HUNTAZE_TEST_PG_URL");
+  auto& created = created_databases();
   static std::atomic<int> counter{0};
   std::random_device rd;
   const std::string name =
@@ -60,6 +102,7 @@ std::string new_database_url(const std::string& templ) {
   for (int attempt = 0;; ++attempt) {
     try {
       admin_exec(admin, "CREATE DATABASE " + name + " TEMPLATE " + templ);
+      created.add(admin, name);
       break;
     } catch (const std::exception&) {
       if (attempt >= 50) throw;
