@@ -1,0 +1,23 @@
+// Why a file could not be turned into a grid: bad files are normal input,
+// so every refusal is one of these (a stable code and a human reason), never
+// a crash. The processing job stores both on the asset (status `failed`).
+//
+// Codes: empty_file, not_a_video, unsupported_container, unsupported_codec,
+// too_long, resolution_too_large, too_many_streams, corrupt, truncated, timeout.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace huntaze::media {
+
+class MediaFailure : public std::runtime_error {
+ public:
+  MediaFailure(std::string code, const std::string& reason) : std::runtime_error(reason), code_(std::move(code)) {}
+  const std::string& code() const noexcept { return code_; }
+
+ private:
+  std::string code_;
+};
+
+}  // namespace huntaze::media
