@@ -105,17 +105,6 @@ AvInput::AvInput(const std::filesystem::path& file, const InputLimits& limits) :
     throw std::bad_alloc();
   }
 
-  format_ = avformat_alloc_context();
-  if (!format_) throw std::bad_alloc();
-  format_->pb = source_->io;
-  format_->flags |= AVFMT_FLAG_CUSTOM_IO;
-  format_->interrupt_callback = {&Source::interrupted, source_.get()};
-  format_->io_open = &Source::refuse_open;
-  format_->probesize = limits.probe_bytes;
-  format_->max_analyze_duration = limits.analyze_micros;
-  format_->format_whitelist = av_strdup(kFormatWhitelist);
-  format_->protocol_whitelist = av_strdup("none");
-
   // Recognise the container first, so that "not a video at all" and "a
   // video whose header is broken" are told apart.
   const AVInputFormat* detected = nullptr;
@@ -132,17 +121,29 @@ AvInput::AvInput(const std::filesystem::path& file, const InputLimits& limits) :
     throw MediaFailure("unsupported_container", std::string("container ") + detected->name + " is not accepted");
   }
 
+  // Nothing throws between allocating the context and opening it, and
+  // avformat_open_input frees it when it fails: no path leaks it.
+  AVFormatContext* format = avformat_alloc_context();
+  if (!format) throw std::bad_alloc();
+  format->pb = source_->io;
+  format->flags |= AVFMT_FLAG_CUSTOM_IO;
+  format->interrupt_callback = {&Source::interrupted, source_.get()};
+  format->io_open = &Source::refuse_open;
+  format->probesize = limits.probe_bytes;
+  format->max_analyze_duration = limits.analyze_micros;
+  format->format_whitelist = av_strdup(kFormatWhitelist);
+  format->protocol_whitelist = av_strdup("none");
+
   AVDictionary* options = nullptr;
   av_dict_set(&options, "enable_drefs", "0", 0);       // MOV: no external data references
   av_dict_set(&options, "use_absolute_path", "0", 0);  // MOV: and no absolute paths either
-  const int rc = avformat_open_input(&format_, nullptr, detected, &options);
+  const int rc = avformat_open_input(&format, nullptr, detected, &options);
   av_dict_free(&options);
   if (rc < 0) {
-    // avformat_open_input frees the context on failure.
-    format_ = nullptr;
     if (rc == AVERROR_EXIT || timed_out()) throw MediaFailure("timeout", "reading the file took too long");
     throw MediaFailure("corrupt", std::string("the ") + detected->name + " header could not be read: " + av_text(rc));
   }
+  format_ = format;
 }
 
 AvInput::~AvInput() {

@@ -2,11 +2,14 @@
 // so that they build and hold their properties in every build (GCC too, and
 // under ASan+UBSan in scripts/test), not only when someone fuzzes.
 //
-//   fuzz_replay <corpus dir>   runs <dir>/jwt/* through jwt_fuzz.cpp and
-//                              <dir>/cookie/* through cookie_fuzz.cpp
+//   fuzz_replay <corpus dir>   runs <dir>/jwt/* through jwt_fuzz.cpp,
+//                              <dir>/cookie/* through cookie_fuzz.cpp and
+//                              <dir>/media/* through media_fuzz.cpp
 //
 // Each file is also run cut short at every length up to 512 bytes (truncated
-// tokens and headers). A property that fails aborts the process; an empty or
+// tokens and headers). Media seeds are also run as 40 copies with a few bytes
+// overwritten each (the same copies every run): a brief fuzzing of the
+// decoding path in every build, under ASan in scripts/test. A property that fails aborts the process; an empty or
 // missing corpus is an error (exit 1), so the test cannot pass by finding
 // nothing.
 //
@@ -19,11 +22,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
 extern "C" int huntaze_fuzz_jwt(const uint8_t* data, size_t size);
 extern "C" int huntaze_fuzz_cookie(const uint8_t* data, size_t size);
+extern "C" int huntaze_fuzz_media(const uint8_t* data, size_t size);
 
 namespace {
 
@@ -38,8 +43,21 @@ void run(Target target, const std::string& bytes, size_t size) {
   target(input.data(), input.size());
 }
 
+// `count` copies of `bytes`, each with 1 to 8 bytes overwritten, from a
+// fixed seed.
+void run_mutated(Target target, const std::string& bytes, int count, unsigned seed) {
+  if (bytes.empty()) return;
+  std::mt19937 rng(seed);
+  for (int i = 0; i < count; ++i) {
+    std::vector<uint8_t> input(bytes.begin(), bytes.end());
+    const int changes = 1 + static_cast<int>(rng() % 8);
+    for (int c = 0; c < changes; ++c) input[rng() % input.size()] = static_cast<uint8_t>(rng());
+    target(input.data(), input.size());
+  }
+}
+
 // The number of files run, or -1 when the directory is missing or empty.
-long replay(const fs::path& dir, Target target) {
+long replay(const fs::path& dir, Target target, int mutations = 0) {
   std::error_code ec;
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir, ec))
@@ -59,6 +77,7 @@ long replay(const fs::path& dir, Target target) {
     std::fprintf(stderr, "fuzz_replay: %s (%zu bytes)\n", file.c_str(), bytes.size());
     run(target, bytes, bytes.size());
     for (size_t n = 0; n < std::min(bytes.size(), kMaxPrefix); ++n) run(target, bytes, n);
+    run_mutated(target, bytes, mutations, static_cast<unsigned>(files.size() * 7919 + bytes.size()));
   }
   return static_cast<long>(files.size());
 }
@@ -73,7 +92,8 @@ int main(int argc, char** argv) {
   const fs::path root = argv[1];
   const long jwt = replay(root / "jwt", huntaze_fuzz_jwt);
   const long cookie = replay(root / "cookie", huntaze_fuzz_cookie);
-  if (jwt < 0 || cookie < 0) return 1;
-  std::printf("fuzz_replay: %ld jwt and %ld cookie seeds passed\n", jwt, cookie);
+  const long media = replay(root / "media", huntaze_fuzz_media, 40);
+  if (jwt < 0 || cookie < 0 || media < 0) return 1;
+  std::printf("fuzz_replay: %ld jwt, %ld cookie and %ld media seeds passed\n", jwt, cookie, media);
   return 0;
 }
