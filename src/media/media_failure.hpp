@@ -3,7 +3,8 @@
 // a crash. The processing job stores both on the asset (status `failed`).
 //
 // Codes: empty_file, not_a_video, unsupported_container, unsupported_codec,
-// too_long, resolution_too_large, too_many_streams, corrupt, truncated, timeout.
+// too_long, resolution_too_large, too_many_streams, corrupt, truncated, timeout,
+// no_audio (transcripts only).
 #pragma once
 
 #include <stdexcept>

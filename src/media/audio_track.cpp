@@ -1,0 +1,153 @@
+#include "media/audio_track.hpp"
+
+#include <cstring>
+#include <memory>
+
+#include "media/av_input.hpp"
+#include "media/av_ptr.hpp"
+#include "media/media_failure.hpp"
+#include "media/probe.hpp"
+
+extern "C" {
+#include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
+#include <libswresample/swresample.h>
+}
+
+namespace huntaze::media {
+namespace {
+
+struct SwrFree {
+  void operator()(SwrContext* s) const { swr_free(&s); }
+};
+
+void put_u32(std::string& out, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+
+void put_u16(std::string& out, size_t at, uint16_t v) {
+  out[at] = static_cast<char>(v & 0xFF);
+  out[at + 1] = static_cast<char>(v >> 8);
+}
+
+// The 44-byte header of a PCM WAV file holding `data_bytes` of samples.
+void write_wav_header(std::string& out, int sample_rate, size_t data_bytes) {
+  std::memcpy(out.data(), "RIFF", 4);
+  put_u32(out, 4, static_cast<uint32_t>(36 + data_bytes));
+  std::memcpy(out.data() + 8, "WAVEfmt ", 8);
+  put_u32(out, 16, 16);  // fmt chunk size
+  put_u16(out, 20, 1);   // PCM
+  put_u16(out, 22, 1);   // mono
+  put_u32(out, 24, static_cast<uint32_t>(sample_rate));
+  put_u32(out, 28, static_cast<uint32_t>(sample_rate * 2));  // bytes per second
+  put_u16(out, 32, 2);                                       // bytes per frame
+  put_u16(out, 34, 16);                                      // bits per sample
+  std::memcpy(out.data() + 36, "data", 4);
+  put_u32(out, 40, static_cast<uint32_t>(data_bytes));
+}
+
+}  // namespace
+
+AudioTrack extract_audio(const std::filesystem::path& file, const MediaPolicy& policy, const AudioOptions& options) {
+  InputLimits limits;
+  limits.deadline = std::chrono::steady_clock::now() + options.deadline;
+  AvInput input(file, limits);
+  const VideoInfo info = probe(input);
+  enforce(policy, info);
+  if (!audio_accepted(policy, info)) throw MediaFailure("no_audio", "the video has no audio track to transcribe");
+
+  AVFormatContext* format = input.format();
+  const int index = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, info.video_stream, nullptr, 0);
+  if (index < 0) throw MediaFailure("no_audio", "the video has no audio track to transcribe");
+  for (unsigned i = 0; i < format->nb_streams; ++i) {
+    if (static_cast<int>(i) != index) format->streams[i]->discard = AVDISCARD_ALL;
+  }
+  const AVStream* stream = format->streams[index];
+  const AVCodec* codec = avcodec_find_decoder(stream->codecpar->codec_id);
+  if (!codec) throw MediaFailure("unsupported_codec", "no decoder for audio codec " + info.audio_codec);
+  CodecContextPtr decoder(avcodec_alloc_context3(codec));
+  if (!decoder) throw std::bad_alloc();
+  if (avcodec_parameters_to_context(decoder.get(), stream->codecpar) < 0) {
+    throw MediaFailure("corrupt", "the audio stream's parameters are unusable");
+  }
+  decoder->thread_count = 1;
+  int rc = avcodec_open2(decoder.get(), codec, nullptr);
+  if (rc < 0) input.fail(rc, "corrupt", "the audio decoder refused the stream");
+  if (decoder->ch_layout.nb_channels <= 0) av_channel_layout_default(&decoder->ch_layout, 1);
+
+  // Built from the first decoded frame: its layout and rate are the truth.
+  std::unique_ptr<SwrContext, SwrFree> resampler;
+  AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
+
+  const auto max_samples = static_cast<size_t>(options.max_seconds * options.sample_rate);
+  std::string out(44, '\0');
+  size_t samples = 0;
+  AudioTrack track;
+  FramePtr frame(av_frame_alloc());
+  PacketPtr packet(av_packet_alloc());
+  if (!frame || !packet) throw std::bad_alloc();
+
+  auto convert = [&](const AVFrame* in) {
+    if (!resampler) {
+      SwrContext* swr = nullptr;
+      // FFmpeg 5.1 takes the layouts by non-const pointer; it only reads them.
+      auto* in_layout = const_cast<AVChannelLayout*>(&in->ch_layout);
+      if (swr_alloc_set_opts2(&swr, &mono, AV_SAMPLE_FMT_S16, options.sample_rate, in_layout,
+                              static_cast<AVSampleFormat>(in->format), in->sample_rate, 0, nullptr) < 0 ||
+          swr_init(swr) < 0) {
+        swr_free(&swr);
+        throw MediaFailure("corrupt", "the audio cannot be resampled");
+      }
+      resampler.reset(swr);
+    }
+    const int room = swr_get_out_samples(resampler.get(), in ? in->nb_samples : 0);
+    if (room <= 0) return;
+    const size_t at = out.size();
+    out.resize(at + static_cast<size_t>(room) * 2);
+    auto* dst = reinterpret_cast<uint8_t*>(out.data() + at);
+    const int made = swr_convert(resampler.get(), &dst, room, in ? const_cast<const uint8_t**>(in->extended_data) : nullptr,
+                                 in ? in->nb_samples : 0);
+    if (made < 0) throw MediaFailure("corrupt", "the audio cannot be resampled");
+    out.resize(at + static_cast<size_t>(made) * 2);
+    samples += static_cast<size_t>(made);
+  };
+  auto drain_frames = [&] {
+    while (samples < max_samples && avcodec_receive_frame(decoder.get(), frame.get()) == 0) {
+      convert(frame.get());
+      av_frame_unref(frame.get());
+    }
+  };
+
+  while (samples < max_samples) {
+    if (input.timed_out()) input.fail(AVERROR_EXIT, "timeout", "decoding audio");
+    rc = av_read_frame(format, packet.get());
+    if (rc == AVERROR_EOF) break;
+    if (rc < 0) {
+      if (rc == AVERROR_EXIT || input.timed_out()) input.fail(rc, "timeout", "reading");
+      break;  // a damaged tail: keep what was decoded
+    }
+    if (packet->stream_index == index) {
+      // A damaged packet is skipped; the decoder recovers at the next one.
+      if (avcodec_send_packet(decoder.get(), packet.get()) == 0) drain_frames();
+    }
+    av_packet_unref(packet.get());
+  }
+  if (samples < max_samples) {
+    avcodec_send_packet(decoder.get(), nullptr);
+    drain_frames();
+    if (resampler) convert(nullptr);  // what the resampler holds back
+  } else {
+    track.cut = true;
+  }
+  if (samples > max_samples) {
+    out.resize(44 + max_samples * 2);
+    samples = max_samples;
+  }
+  if (samples == 0) throw MediaFailure("corrupt", "no audio could be decoded");
+  write_wav_header(out, options.sample_rate, samples * 2);
+  track.wav = std::move(out);
+  track.seconds = static_cast<double>(samples) / options.sample_rate;
+  return track;
+}
+
+}  // namespace huntaze::media
