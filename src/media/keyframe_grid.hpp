@@ -12,6 +12,8 @@
 //    only, keeping the nearest to each target;
 //  - full_scan: that found fewer than `frames` keyframes and the video is no
 //    longer than full_decode_max_seconds: one pass decoding every frame.
+// A file that states no duration (WebM written live by a browser) is first
+// read through, packets only, to measure it.
 //
 // Thread-safety: make_grid is reentrant; `parallel` runs the parts.
 #pragma once

@@ -23,8 +23,16 @@ std::string container_name(const AVFormatContext* format) {
     return brand && std::strncmp(brand->value, "qt", 2) == 0 ? "mov" : "mp4";
   }
   if (std::strncmp(name, "matroska", 8) == 0) {
-    const AVDictionaryEntry* doctype = av_dict_get(format->metadata, "DOCTYPE", nullptr, 0);
-    return doctype && std::strcmp(doctype->value, "webm") == 0 ? "webm" : "matroska";
+    // The demuxer does not expose the DocType; WebM is Matroska holding only
+    // its codecs (VP8, VP9, AV1, Opus, Vorbis).
+    for (unsigned i = 0; i < format->nb_streams; ++i) {
+      switch (format->streams[i]->codecpar->codec_id) {
+        case AV_CODEC_ID_VP8: case AV_CODEC_ID_VP9: case AV_CODEC_ID_AV1:
+        case AV_CODEC_ID_OPUS: case AV_CODEC_ID_VORBIS: break;
+        default: return "matroska";
+      }
+    }
+    return "webm";
   }
   return name;
 }

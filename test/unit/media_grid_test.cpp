@@ -231,6 +231,22 @@ TEST_CASE("media: scarce keyframes fall back to a scan", "[media]") {
   check_cells_follow_time(vfr);
 }
 
+TEST_CASE("media: a live-written WebM without a duration is measured and spread over", "[media]") {
+  const VideoInfo info = probe_file(fixture("live.webm"), {}, {});
+  CHECK(info.container == "webm");
+  CHECK(info.video_codec == "vp9");
+  CHECK(info.duration_seconds == Approx(6).margin(0.1));
+  const GridResult grid = make_grid(fixture("live.webm"), {}, {});
+  CHECK(grid.info.duration_seconds == Approx(6).margin(0.1));
+  CHECK(grid.cells.size() == 16);
+  CHECK(grid.cells.back().seconds > 5);
+  check_cells_follow_time(grid);
+  // Measured, it is held to the policy like any other.
+  MediaPolicy short_only;
+  short_only.max_duration_seconds = 5;
+  CHECK(failure_code(fixture("live.webm"), short_only) == "too_long");
+}
+
 TEST_CASE("media: the policy refuses before decoding", "[media]") {
   CHECK(failure_code(fixture("huge_dimensions.mp4")) == "resolution_too_large");
   CHECK(failure_code(fixture("unsupported.avi")) == "unsupported_container");

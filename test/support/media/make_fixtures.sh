@@ -38,6 +38,8 @@ ff -f lavfi -i "$(ramp 320x180 1 30)" $(x264_gop 300) very_short.mp4
 ff -f lavfi -i "$(ramp 160x90 60 10)" $(x264_gop 1000) sparse_keyframes.mp4
 # Variable frame rate: 2 s at 30 fps, then 4 s at 5 fps.
 ff -f lavfi -i "$(ramp 320x180 6 30)" -vf "select='lt(t,2)+not(mod(n,6))'" -fps_mode vfr $(x264_gop 10) vfr.mp4
+# WebM written live, as browsers' MediaRecorder does: no duration, no index.
+ff -f lavfi -i "$(ramp 320x180 6 30)" -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 15 -f webm -live 1 live.webm
 # HEVC, tagged as Apple devices do.
 ff -f lavfi -i "$(ramp 640x360 4 30)" -c:v libx265 -preset ultrafast -x265-params "keyint=15:min-keyint=15:log-level=error" \
    -tag:v hvc1 -pix_fmt yuv420p hevc.mp4
