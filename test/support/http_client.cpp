@@ -55,7 +55,14 @@ HttpConnection::~HttpConnection() {
 }
 
 void HttpConnection::send(const std::string& raw) {
-  asio::write(impl_->socket, asio::buffer(raw));
+  boost::system::error_code ec;
+  asio::write(impl_->socket, asio::buffer(raw), ec);
+  // A server may answer before the whole request arrived (413 for a body
+  // over the limit) and stop reading: as real clients do, the answer is
+  // then read anyway, and read_response reports it or the lost connection.
+  if (ec && ec != asio::error::broken_pipe && ec != asio::error::connection_reset) {
+    throw boost::system::system_error(ec, "write");
+  }
 }
 
 HttpResponse HttpConnection::read_response(bool to_head) {
