@@ -1,8 +1,14 @@
 // The compute pool really runs work on its own threads and hands results and
 // exceptions back on the caller's executor.
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "huntaze/core/compute.hpp"
 #include "support/harness.hpp"
@@ -50,4 +56,68 @@ TEST_CASE("compute run hands back exceptions and runs void work", "[compute]") {
   });
   CHECK(worker != std::thread::id{});
   CHECK(worker != caller);
+}
+
+namespace {
+
+// parallel_for from inside pool work, as the media pipeline calls it. With
+// `meet`, each part waits (up to 10 s) until parts run on two threads at once.
+std::vector<int> spread_over(Compute& compute, int parts, std::set<std::thread::id>* threads = nullptr) {
+  std::vector<std::atomic<int>> runs(static_cast<size_t>(parts));
+  std::mutex mutex;
+  std::condition_variable met;
+  test::run<int>([&]() -> asio::awaitable<int> {
+    auto job = [&] {
+      compute.parallel_for(parts, [&](int i) {
+        runs[static_cast<size_t>(i)].fetch_add(1);
+        if (!threads) return;
+        std::unique_lock lock(mutex);
+        threads->insert(std::this_thread::get_id());
+        met.notify_all();
+        met.wait_for(lock, std::chrono::seconds(10), [&] { return threads->size() >= 2; });
+      });
+      return 0;
+    };
+    co_return co_await compute.run(std::move(job));
+  });
+  std::vector<int> counts;
+  for (auto& r : runs) counts.push_back(r.load());
+  return counts;
+}
+
+}  // namespace
+
+TEST_CASE("compute parallel_for runs every part once, on more than one thread", "[compute]") {
+  Compute compute(2);
+  std::set<std::thread::id> threads;
+  const auto counts = spread_over(compute, 8, &threads);
+  CHECK(counts == std::vector<int>(8, 1));
+  CHECK(threads.size() == 2);  // the caller's thread and the pool's other one
+}
+
+TEST_CASE("compute parallel_for on a pool with no idle thread runs the parts itself", "[compute]") {
+  Compute single(1);
+  CHECK(spread_over(single, 5) == std::vector<int>(5, 1));
+  CHECK(spread_over(single, 0).empty());
+}
+
+TEST_CASE("compute parallel_for rethrows a part's exception after every part ran", "[compute]") {
+  Compute compute(2);
+  std::atomic<int> ran{0};
+  const bool thrown = test::run<bool>([&]() -> asio::awaitable<bool> {
+    auto job = [&] {
+      try {
+        compute.parallel_for(6, [&](int i) {
+          ran.fetch_add(1);
+          if (i == 2) throw std::runtime_error("part 2 failed");
+        });
+      } catch (const std::runtime_error& e) {
+        return std::string(e.what()) == "part 2 failed";
+      }
+      return false;
+    };
+    co_return co_await compute.run(std::move(job));
+  });
+  CHECK(thrown);
+  CHECK(ran.load() == 6);
 }

@@ -7,8 +7,8 @@
 
 #include <cmath>
 #include <filesystem>
-#include <thread>
 
+#include "huntaze/core/compute.hpp"
 #include "media/keyframe_grid.hpp"
 #include "media/media_failure.hpp"
 #include "media/rgb_image.hpp"
@@ -76,25 +76,6 @@ std::string failure_code(const std::filesystem::path& file, const MediaPolicy& p
     return e.code();
   }
   return "none";
-}
-
-// Runs the parts on their own threads, as the compute pool does.
-void run_on_threads(int parts, const std::function<void(int)>& part) {
-  std::vector<std::thread> threads;
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
-  for (int i = 0; i < parts; ++i) {
-    threads.emplace_back([&, i] {
-      try {
-        part(i);
-      } catch (...) {
-        errors[static_cast<size_t>(i)] = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
 }
 
 void check_cells_follow_time(const GridResult& grid) {
@@ -178,10 +159,12 @@ TEST_CASE("media: a 16-frame grid shows distinct keyframes in time order", "[med
   CHECK(grid.poster_width == 640);
 }
 
-TEST_CASE("media: decoders in parallel make the same grid", "[media]") {
+TEST_CASE("media: decoders in parallel on the compute pool make the same grid", "[media]") {
+  huntaze::Compute compute(2);
   GridOptions options;
   options.workers = 4;
-  const GridResult parallel = make_grid(fixture("landscape.mp4"), {}, options, run_on_threads);
+  const ParallelFor on_pool = [&](int parts, const std::function<void(int)>& part) { compute.parallel_for(parts, part); };
+  const GridResult parallel = make_grid(fixture("landscape.mp4"), {}, options, on_pool);
   const GridResult single = make_grid(fixture("landscape.mp4"), {}, {});
   REQUIRE(parallel.cells.size() == single.cells.size());
   for (size_t i = 0; i < single.cells.size(); ++i) CHECK(parallel.cells[i].seconds == single.cells[i].seconds);

@@ -4,7 +4,8 @@
 //   auto hash = co_await compute.run([&] { return argon2id(password); });
 //
 // run() hops to a pool thread, runs fn, and resumes the caller on its own
-// executor with fn's result or exception.
+// executor with fn's result or exception. parallel_for() spreads parts of one
+// CPU job (e.g. a video's decoders) over the pool from inside such work.
 // Thread-safety: safe from any thread; owns its threads until stop().
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <type_traits>
 
@@ -50,6 +52,14 @@ class Compute {
       co_return co_await std::move(task);
     }
   }
+
+  // Runs part(0) .. part(parts - 1), each exactly once, on this thread and
+  // on idle pool threads, and returns when all have finished; rethrows the
+  // first exception a part threw (the other parts still run). Meant to be
+  // called from work already on the pool: the caller takes parts itself
+  // instead of only waiting, so a pool whose threads are all busy runs them
+  // all here rather than deadlocking.
+  void parallel_for(int parts, const std::function<void(int)>& part);
 
   int threads() const noexcept { return threads_; }
   // Waits for queued work to finish and joins the threads.
