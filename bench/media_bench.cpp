@@ -7,44 +7,16 @@
 
 #include <algorithm>
 #include <chrono>
-#include <exception>
 #include <fstream>
 #include <iostream>
-#include <thread>
 #include <vector>
 
 #include "bench_util.hpp"
+#include "huntaze/core/compute.hpp"
 #include "media/keyframe_grid.hpp"
 #include "media/media_failure.hpp"
 
 using namespace huntaze::media;
-
-namespace {
-
-void run_on_threads(int parts, const std::function<void(int)>& part) {
-  std::vector<std::thread> threads;
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(parts));
-  for (int i = 1; i < parts; ++i) {
-    threads.emplace_back([&, i] {
-      try {
-        part(i);
-      } catch (...) {
-        errors[static_cast<size_t>(i)] = std::current_exception();
-      }
-    });
-  }
-  try {
-    part(0);
-  } catch (...) {
-    errors[0] = std::current_exception();
-  }
-  for (auto& t : threads) t.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   bench::Options opt("bench_media", "--file <video> [--workers N] [--repeat N] [--out grid.jpg]");
@@ -56,7 +28,12 @@ int main(int argc, char** argv) {
 
   GridOptions options;
   options.workers = opt["workers"];
-  const ParallelFor parallel = options.workers > 1 ? ParallelFor(run_on_threads) : ParallelFor(run_in_sequence);
+  // The decoders run as the module runs them: parts of one job on the
+  // compute pool, the calling thread taking its share.
+  huntaze::Compute compute(options.workers);
+  const ParallelFor parallel = [&](int parts, const std::function<void(int)>& part) {
+    compute.parallel_for(parts, part);
+  };
   std::vector<double> grid_ms, probe_ms;
   GridResult last;
   try {

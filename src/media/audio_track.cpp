@@ -52,27 +52,14 @@ AudioTrack extract_audio(const std::filesystem::path& file, const MediaPolicy& p
   InputLimits limits;
   limits.deadline = std::chrono::steady_clock::now() + options.deadline;
   AvInput input(file, limits);
-  const VideoInfo info = probe(input);
-  enforce(policy, info);
+  const VideoInfo info = probe_checked(input, file, policy, limits);
   if (!audio_accepted(policy, info)) throw MediaFailure("no_audio", "the video has no audio track to transcribe");
 
   AVFormatContext* format = input.format();
   const int index = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, info.video_stream, nullptr, 0);
   if (index < 0) throw MediaFailure("no_audio", "the video has no audio track to transcribe");
-  for (unsigned i = 0; i < format->nb_streams; ++i) {
-    if (static_cast<int>(i) != index) format->streams[i]->discard = AVDISCARD_ALL;
-  }
-  const AVStream* stream = format->streams[index];
-  const AVCodec* codec = avcodec_find_decoder(stream->codecpar->codec_id);
-  if (!codec) throw MediaFailure("unsupported_codec", "no decoder for audio codec " + info.audio_codec);
-  CodecContextPtr decoder(avcodec_alloc_context3(codec));
-  if (!decoder) throw std::bad_alloc();
-  if (avcodec_parameters_to_context(decoder.get(), stream->codecpar) < 0) {
-    throw MediaFailure("corrupt", "the audio stream's parameters are unusable");
-  }
-  decoder->thread_count = 1;
-  int rc = avcodec_open2(decoder.get(), codec, nullptr);
-  if (rc < 0) input.fail(rc, "corrupt", "the audio decoder refused the stream");
+  input.keep_only(index);
+  CodecContextPtr decoder = input.open_decoder(index);
   if (decoder->ch_layout.nb_channels <= 0) av_channel_layout_default(&decoder->ch_layout, 1);
 
   // Built from the first decoded frame: its layout and rate are the truth.
@@ -118,14 +105,7 @@ AudioTrack extract_audio(const std::filesystem::path& file, const MediaPolicy& p
     }
   };
 
-  while (samples < max_samples) {
-    if (input.timed_out()) input.fail(AVERROR_EXIT, "timeout", "decoding audio");
-    rc = av_read_frame(format, packet.get());
-    if (rc == AVERROR_EOF) break;
-    if (rc < 0) {
-      if (rc == AVERROR_EXIT || input.timed_out()) input.fail(rc, "timeout", "reading");
-      break;  // a damaged tail: keep what was decoded
-    }
+  while (samples < max_samples && input.next_packet(packet.get())) {
     if (packet->stream_index == index) {
       // A damaged packet is skipped; the decoder recovers at the next one.
       if (avcodec_send_packet(decoder.get(), packet.get()) == 0) drain_frames();

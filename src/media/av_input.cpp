@@ -161,6 +161,38 @@ void AvInput::fail(int averror, const char* code, const std::string& what) const
   throw MediaFailure(code, what + ": " + av_text(averror));
 }
 
+void AvInput::keep_only(int stream) {
+  for (unsigned i = 0; i < format_->nb_streams; ++i) {
+    format_->streams[i]->discard = static_cast<int>(i) == stream ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+  }
+}
+
+bool AvInput::next_packet(AVPacket* packet) {
+  if (timed_out()) fail(AVERROR_EXIT, "timeout", "reading");
+  const int rc = av_read_frame(format_, packet);
+  if (rc >= 0) return true;
+  if (rc == AVERROR_EXIT || timed_out()) fail(rc, "timeout", "reading");
+  return false;
+}
+
+CodecContextPtr AvInput::open_decoder(int stream, const std::function<void(AVCodecContext&)>& tune) {
+  const AVCodecParameters* par = format_->streams[stream]->codecpar;
+  const AVCodec* codec = avcodec_find_decoder(par->codec_id);
+  if (!codec) throw MediaFailure("unsupported_codec", std::string("no decoder for ") + avcodec_get_name(par->codec_id));
+  CodecContextPtr context(avcodec_alloc_context3(codec));
+  if (!context) throw std::bad_alloc();
+  if (avcodec_parameters_to_context(context.get(), par) < 0) {
+    throw MediaFailure("corrupt", "the stream's parameters are unusable");
+  }
+  // Parallelism comes from several decoders on the compute pool, not from
+  // threads inside one.
+  context->thread_count = 1;
+  if (tune) tune(*context);
+  const int rc = avcodec_open2(context.get(), codec, nullptr);
+  if (rc < 0) fail(rc, "corrupt", "the decoder refused the stream");
+  return context;
+}
+
 bool AvInput::header_is_complete() const noexcept {
   return format_ && format_->iformat && std::strncmp(format_->iformat->name, "mov,", 4) == 0;
 }

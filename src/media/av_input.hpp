@@ -14,6 +14,10 @@
 #include <filesystem>
 #include <memory>
 
+#include <functional>
+
+#include "media/av_ptr.hpp"
+
 extern "C" {
 struct AVFormatContext;
 }
@@ -28,7 +32,8 @@ struct InputLimits {
 
 class AvInput {
  public:
-  // Throws MediaFailure (empty_file, not_a_video, corrupt, timeout).
+  // Throws MediaFailure (empty_file, not_a_video, unsupported_container,
+  // corrupt, timeout).
   AvInput(const std::filesystem::path& file, const InputLimits& limits);
   ~AvInput();
   AvInput(const AvInput&) = delete;
@@ -42,6 +47,18 @@ class AvInput {
   // Turns an FFmpeg error into a MediaFailure: timeout when the deadline
   // passed, otherwise `code` with FFmpeg's text appended to `what`.
   [[noreturn]] void fail(int averror, const char* code, const std::string& what) const;
+
+  // Makes the demuxer skip every stream but `stream`.
+  void keep_only(int stream);
+
+  // Reads the next packet into `packet`. False at the end of the file or
+  // at a damaged tail (what was read so far stays usable); throws
+  // MediaFailure("timeout") once the deadline passed.
+  bool next_packet(AVPacket* packet);
+
+  // A single-threaded decoder for `stream`, configured by `tune` before it
+  // opens. Throws MediaFailure: unsupported_codec (no decoder), corrupt.
+  CodecContextPtr open_decoder(int stream, const std::function<void(AVCodecContext&)>& tune = {});
 
   // Whether the container's header already describes the streams (MP4/MOV):
   // then the costly stream-info scan is skipped.

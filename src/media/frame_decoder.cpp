@@ -27,28 +27,15 @@ FrameDecoder::FrameDecoder(AvInput& input, const VideoInfo& info, bool keyframes
     : input_(input), info_(info), stream_index_(info.video_stream), packet_(av_packet_alloc()),
       keyframes_only_(keyframes_only) {
   if (!packet_) throw std::bad_alloc();
-  AVFormatContext* format = input_.format();
-  for (unsigned i = 0; i < format->nb_streams; ++i) {
-    if (static_cast<int>(i) != stream_index_) format->streams[i]->discard = AVDISCARD_ALL;
-  }
-  const AVStream* stream = format->streams[stream_index_];
-  const AVCodec* codec = avcodec_find_decoder(stream->codecpar->codec_id);
-  if (!codec) throw MediaFailure("unsupported_codec", "no decoder for " + info.video_codec);
-  codec_.reset(avcodec_alloc_context3(codec));
-  if (!codec_) throw std::bad_alloc();
-  if (avcodec_parameters_to_context(codec_.get(), stream->codecpar) < 0) {
-    throw MediaFailure("corrupt", "the video stream's parameters are unusable");
-  }
-  // Parallelism comes from several decoders on the compute pool, not from
-  // threads inside one.
-  codec_->thread_count = 1;
-  codec_->max_pixels = max_pixels;
-  if (keyframes_only_) {
-    codec_->skip_frame = AVDISCARD_NONKEY;
-    codec_->skip_loop_filter = AVDISCARD_ALL;  // thumbnails do not need deblocking
-  }
-  const int rc = avcodec_open2(codec_.get(), codec, nullptr);
-  if (rc < 0) input_.fail(rc, "corrupt", "the video decoder refused the stream");
+  input_.keep_only(stream_index_);
+  codec_ = input_.open_decoder(stream_index_, [&](AVCodecContext& c) {
+    c.max_pixels = max_pixels;
+    if (keyframes_only_) {
+      c.skip_frame = AVDISCARD_NONKEY;
+      c.skip_loop_filter = AVDISCARD_ALL;  // thumbnails do not need deblocking
+    }
+  });
+  const AVStream* stream = input_.format()->streams[stream_index_];
   start_pts_ = stream->start_time != AV_NOPTS_VALUE ? stream->start_time : 0;
   time_base_ = av_q2d(stream->time_base);
 }
@@ -108,12 +95,7 @@ std::optional<DecodedFrame> FrameDecoder::keyframe_at(size_t index) {
     return true;
   };
   const int64_t target = keyframe_timestamps_[index];
-  for (int packets = 0; packets < kMaxPacketsAfterSeek; ++packets) {
-    rc = av_read_frame(format, packet_.get());
-    if (rc < 0) {
-      if (rc == AVERROR_EXIT || input_.timed_out()) input_.fail(rc, "timeout", "reading");
-      break;
-    }
+  for (int packets = 0; packets < kMaxPacketsAfterSeek && input_.next_packet(packet_.get()); ++packets) {
     // Packets before the listed keyframe are passed over undecoded.
     const int64_t at = packet_->dts != AV_NOPTS_VALUE ? packet_->dts : packet_->pts;
     const bool wanted = packet_->stream_index == stream_index_ && (packet_->flags & AV_PKT_FLAG_KEY) &&
@@ -133,15 +115,7 @@ void FrameDecoder::scan(const std::function<void(DecodedFrame&)>& on_frame) {
     return false;
   };
   avcodec_flush_buffers(codec_.get());
-  AVFormatContext* format = input_.format();
-  for (;;) {
-    if (input_.timed_out()) input_.fail(AVERROR_EXIT, "timeout", "decoding");
-    const int rc = av_read_frame(format, packet_.get());
-    if (rc == AVERROR_EOF) break;
-    if (rc < 0) {
-      if (rc == AVERROR_EXIT || input_.timed_out()) input_.fail(rc, "timeout", "reading");
-      break;  // a damaged tail: keep what was decoded
-    }
+  while (input_.next_packet(packet_.get())) {
     if (packet_->stream_index == stream_index_ && (!keyframes_only_ || (packet_->flags & AV_PKT_FLAG_KEY))) {
       decode(packet_.get(), each);
     }

@@ -15,10 +15,6 @@
 #include "media/rgb_image.hpp"
 #include "media/sheet_layout.hpp"
 
-extern "C" {
-#include <libavformat/avformat.h>
-}
-
 namespace huntaze::media {
 namespace {
 
@@ -124,40 +120,6 @@ Boxes boxes_for(const VideoInfo& info, const SheetLayout& layout, int poster_max
           std::max(2, static_cast<int>(std::lround(h * poster_scale)))};
 }
 
-// Files written live (browser recorders' WebM) state no duration: it is then
-// the span of the video packets, read without decoding.
-void complete_duration(const std::filesystem::path& file, VideoInfo& info, const InputLimits& limits) {
-  if (info.duration_seconds > 0) return;
-  AvInput input(file, limits);
-  AVFormatContext* format = input.format();
-  if (info.video_stream >= static_cast<int>(format->nb_streams)) return;
-  for (unsigned i = 0; i < format->nb_streams; ++i) {
-    if (static_cast<int>(i) != info.video_stream) format->streams[i]->discard = AVDISCARD_ALL;
-  }
-  PacketPtr packet(av_packet_alloc());
-  if (!packet) throw std::bad_alloc();
-  int64_t first = AV_NOPTS_VALUE, end = AV_NOPTS_VALUE;
-  for (;;) {
-    const int rc = av_read_frame(format, packet.get());
-    if (rc < 0) {
-      if (rc == AVERROR_EXIT || input.timed_out()) input.fail(rc, "timeout", "reading");
-      break;
-    }
-    if (packet->stream_index == info.video_stream) {
-      const int64_t at = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
-      if (at != AV_NOPTS_VALUE) {
-        if (first == AV_NOPTS_VALUE || at < first) first = at;
-        const int64_t until = at + std::max<int64_t>(0, packet->duration);
-        if (end == AV_NOPTS_VALUE || until > end) end = until;
-      }
-    }
-    av_packet_unref(packet.get());
-  }
-  if (first != AV_NOPTS_VALUE && end > first) {
-    info.duration_seconds = static_cast<double>(end - first) * av_q2d(format->streams[info.video_stream]->time_base);
-  }
-}
-
 }  // namespace
 
 void run_in_sequence(int parts, const std::function<void(int)>& part) {
@@ -178,11 +140,7 @@ std::string clock_label(double seconds) {
 VideoInfo probe_file(const std::filesystem::path& file, const MediaPolicy& policy, const GridOptions& options) {
   const InputLimits limits = limits_for(options, std::chrono::steady_clock::now() + options.deadline);
   AvInput input(file, limits);
-  VideoInfo info = probe(input);
-  enforce(policy, info);
-  complete_duration(file, info, limits);
-  enforce(policy, info);
-  return info;
+  return probe_checked(input, file, policy, limits);
 }
 
 GridResult make_grid(const std::filesystem::path& file, const MediaPolicy& policy, const GridOptions& options,
@@ -190,10 +148,7 @@ GridResult make_grid(const std::filesystem::path& file, const MediaPolicy& polic
   const InputLimits limits = limits_for(options, std::chrono::steady_clock::now() + options.deadline);
   AvInput input(file, limits);
   GridResult result;
-  result.info = probe(input);
-  enforce(policy, result.info);
-  complete_duration(file, result.info, limits);
-  enforce(policy, result.info);
+  result.info = probe_checked(input, file, policy, limits);
   const VideoInfo& info = result.info;
 
   const int wanted = std::max(1, options.frames);

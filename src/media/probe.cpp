@@ -5,6 +5,7 @@
 
 #include "media/av_input.hpp"
 #include "media/media_failure.hpp"
+#include "media/media_policy.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -66,6 +67,32 @@ double seconds(int64_t duration, AVRational time_base) {
   return duration > 0 && time_base.den > 0 ? static_cast<double>(duration) * av_q2d(time_base) : 0;
 }
 
+// Files written live (browser recorders' WebM) state no duration: it is then
+// the span of the video packets, read without decoding.
+void measure_duration(const std::filesystem::path& file, VideoInfo& info, const InputLimits& limits) {
+  AvInput input(file, limits);
+  AVFormatContext* format = input.format();
+  if (info.video_stream >= static_cast<int>(format->nb_streams)) return;
+  input.keep_only(info.video_stream);
+  PacketPtr packet(av_packet_alloc());
+  if (!packet) throw std::bad_alloc();
+  int64_t first = AV_NOPTS_VALUE, end = AV_NOPTS_VALUE;
+  while (input.next_packet(packet.get())) {
+    if (packet->stream_index == info.video_stream) {
+      const int64_t at = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
+      if (at != AV_NOPTS_VALUE) {
+        if (first == AV_NOPTS_VALUE || at < first) first = at;
+        const int64_t until = at + std::max<int64_t>(0, packet->duration);
+        if (end == AV_NOPTS_VALUE || until > end) end = until;
+      }
+    }
+    av_packet_unref(packet.get());
+  }
+  if (first != AV_NOPTS_VALUE && end > first) {
+    info.duration_seconds = static_cast<double>(end - first) * av_q2d(format->streams[info.video_stream]->time_base);
+  }
+}
+
 }  // namespace
 
 VideoInfo probe(AvInput& input) {
@@ -120,6 +147,17 @@ VideoInfo probe(AvInput& input) {
     info.audio_codec = avcodec_get_name(a->codec_id);
     info.audio_channels = a->ch_layout.nb_channels;
     info.audio_sample_rate = a->sample_rate;
+  }
+  return info;
+}
+
+VideoInfo probe_checked(AvInput& input, const std::filesystem::path& file, const MediaPolicy& policy,
+                        const InputLimits& limits) {
+  VideoInfo info = probe(input);
+  enforce(policy, info);  // before reading a whole file to measure it
+  if (info.duration_seconds <= 0) {
+    measure_duration(file, info, limits);
+    enforce(policy, info);
   }
   return info;
 }

@@ -7,11 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 namespace huntaze::media {
 
 class AvInput;
+struct InputLimits;
+struct MediaPolicy;
 
 struct VideoInfo {
   std::string container;    // mp4 | mov | matroska | webm
@@ -35,5 +38,12 @@ struct VideoInfo {
 // Throws MediaFailure (not_a_video when there is no video stream, corrupt,
 // timeout).
 VideoInfo probe(AvInput& input);
+
+// probe() and the policy. A file that states no duration (WebM written live
+// by a browser) is first read through, packets only, from a second opening of
+// `file`, to measure it; the policy then checks that duration too. Throws
+// MediaFailure.
+VideoInfo probe_checked(AvInput& input, const std::filesystem::path& file, const MediaPolicy& policy,
+                        const InputLimits& limits);
 
 }  // namespace huntaze::media
