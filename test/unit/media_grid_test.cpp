@@ -126,6 +126,10 @@ TEST_CASE("media: probe reads Matroska, rotation and silent files", "[media]") {
   CHECK(portrait.rotation == 90);
   CHECK(portrait.display_width == 180);
   CHECK(portrait.display_height == 320);
+  const VideoInfo other_way = probe_file(fixture("portrait_rotated_ccw.mp4"), {}, {});
+  CHECK(other_way.rotation == 270);
+  CHECK(other_way.display_width == 180);
+  CHECK(other_way.display_height == 320);
 
   const VideoInfo silent = probe_file(fixture("no_audio.mp4"), {}, {});
   CHECK_FALSE(silent.has_audio);
@@ -183,18 +187,22 @@ TEST_CASE("media: Matroska and HEVC files make grids", "[media]") {
 }
 
 TEST_CASE("media: rotated phone video comes out upright in portrait cells", "[media]") {
-  const GridResult grid = make_grid(fixture("portrait_rotated.mp4"), {}, {});
-  REQUIRE_FALSE(grid.cells.empty());
-  for (const GridCell& c : grid.cells) CHECK(c.height > c.width);
-  CHECK(grid.poster_width == 180);
-  CHECK(grid.poster_height == 320);
-  const RgbImage poster = decode_jpeg(grid.poster_jpeg);
-  // Upright, the top half is bright and the bottom half dark.
-  CHECK(mean_level(poster, 20, 20, 140, 100) > 200);
-  CHECK(mean_level(poster, 20, 200, 140, 100) < 40);
-  const RgbImage sheet = decode_jpeg(grid.grid_jpeg);
-  const GridCell& c = grid.cells.front();
-  CHECK(mean_level(sheet, c.x + 4, c.y + 4, c.width - 8, c.height / 3) > 200);
+  // Stored turned one way or the other, shown turned back: 90 and 270 degrees.
+  for (const char* name : {"portrait_rotated.mp4", "portrait_rotated_ccw.mp4"}) {
+    INFO(name);
+    const GridResult grid = make_grid(fixture(name), {}, {});
+    REQUIRE_FALSE(grid.cells.empty());
+    for (const GridCell& c : grid.cells) CHECK(c.height > c.width);
+    CHECK(grid.poster_width == 180);
+    CHECK(grid.poster_height == 320);
+    const RgbImage poster = decode_jpeg(grid.poster_jpeg);
+    // Upright, the top half is bright and the bottom half dark.
+    CHECK(mean_level(poster, 20, 20, 140, 100) > 200);
+    CHECK(mean_level(poster, 20, 200, 140, 100) < 40);
+    const RgbImage sheet = decode_jpeg(grid.grid_jpeg);
+    const GridCell& c = grid.cells.front();
+    CHECK(mean_level(sheet, c.x + 4, c.y + 4, c.width - 8, c.height / 3) > 200);
+  }
 }
 
 TEST_CASE("media: scarce keyframes fall back to a scan", "[media]") {

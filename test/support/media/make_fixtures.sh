@@ -24,12 +24,20 @@ ff -i landscape.mp4 -c copy landscape.mkv
 # display matrix turning it 90 degrees clockwise. Upright it is 180x320 with
 # a bright top half and a dark bottom half.
 # (FFmpeg 5.1's CLI cannot set the matrix, so the track header is patched.)
-ff -f lavfi -i "color=c=black:s=180x320:r=30:d=4,geq=lum='if(lt(Y,160),235,16)':cb=128:cr=128" \
-   -vf "transpose=cclock" $(x264_gop 15) portrait_rotated.mp4
-tkhd=$(grep -obUa tkhd portrait_rotated.mp4 | head -1 | cut -d: -f1)
-# The 3x3 matrix sits 44 bytes after the box name: a=0 b=1 u=0 c=-1 d=0 v=0 x=0 y=0 w=1.
-printf '\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x40\x00\x00\x00' |
-  dd of=portrait_rotated.mp4 bs=1 seek=$((tkhd + 44)) conv=notrunc status=none
+# portrait_rotated_ccw.mp4 is the other way round: stored turned clockwise,
+# shown turned 90 degrees counter-clockwise (270 clockwise).
+set_matrix() {  # set_matrix FILE B C: the 3x3 matrix a=0 b u=0 / c d=0 v=0 / x=0 y=0 w=1
+  local tkhd
+  tkhd=$(grep -obUa tkhd "$1" | head -1 | cut -d: -f1)
+  # The matrix sits 44 bytes after the box name.
+  printf '\x00\x00\x00\x00'"$2"'\x00\x00\x00\x00'"$3"'\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x40\x00\x00\x00' |
+    dd of="$1" bs=1 seek=$((tkhd + 44)) conv=notrunc status=none
+}
+portrait="color=c=black:s=180x320:r=30:d=4,geq=lum='if(lt(Y,160),235,16)':cb=128:cr=128"
+ff -f lavfi -i "$portrait" -vf "transpose=cclock" $(x264_gop 15) portrait_rotated.mp4
+set_matrix portrait_rotated.mp4 '\x00\x01\x00\x00' '\xff\xff\x00\x00'
+ff -f lavfi -i "$portrait" -vf "transpose=clock" $(x264_gop 15) portrait_rotated_ccw.mp4
+set_matrix portrait_rotated_ccw.mp4 '\xff\xff\x00\x00' '\x00\x01\x00\x00'
 # No audio at all.
 ff -f lavfi -i "$(ramp 640x360 4 30)" $(x264_gop 15) no_audio.mp4
 # One second with a single keyframe: too few keyframes, short enough to decode whole.
