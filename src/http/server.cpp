@@ -408,13 +408,16 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
     // Lingering close: the client may still be sending the request we refused;
     // closing with unread input would reset the connection and could destroy
     // the error response before the client reads it.
-    // Bounded by 500 ms and 4 MiB: enough for a refused body of a few
+    // Bounded by 4 MiB and a 500 ms deadline (enforced by the sweeper, so
+    // up to its interval later): enough for a refused body of a few
     // megabytes on a good link (64 reads of 4 KiB were not: a 360 KB body
-    // was cut off and its 413 lost); a slower or bigger one is reset.
+    // was cut off and its 413 lost); a slower or bigger one is reset. The
+    // bytes go through the connection's own buffer: a local array would sit
+    // in every connection's coroutine frame for its whole life.
     conn->arm(std::chrono::milliseconds(500));
-    char sink[16 * 1024];
     for (size_t drained = 0; drained < (4u << 20);) {
-      auto [rec, rn] = co_await socket.async_read_some(asio::buffer(sink), use_tuple);
+      buffer.consume(buffer.size());
+      auto [rec, rn] = co_await socket.async_read_some(buffer.prepare(16 * 1024), use_tuple);
       if (rec) break;
       drained += rn;
     }

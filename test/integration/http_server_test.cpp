@@ -106,6 +106,16 @@ TEST_CASE("bodies over the limit get 413, with per-route overrides", "[http]") {
     CHECK(r.status == 413);
     CHECK(r.body.find("body_too_large") != std::string::npos);
   }
+  SECTION("a body hundreds of kilobytes over, sent in one go, still gets its 413") {
+    // The server answers at the header and then drains what the client is
+    // still sending, so that closing does not reset the connection and
+    // destroy the answer on its way.
+    test::HttpConnection c(s.port());
+    c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 400000\r\n\r\n" + std::string(400000, 'q'));
+    auto r = c.read_response();
+    CHECK(r.status == 413);
+    CHECK(r.body.find("body_too_large") != std::string::npos);
+  }
   SECTION("chunked: refused once the limit is crossed") {
     test::HttpConnection c(s.port());
     std::string chunk(800, 'x');

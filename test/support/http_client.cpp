@@ -55,8 +55,10 @@ HttpConnection::~HttpConnection() {
 }
 
 void HttpConnection::send(const std::string& raw) {
-  boost::system::error_code ec;
-  asio::write(impl_->socket, asio::buffer(raw), ec);
+  // Bounded like reads: a server that stops reading without closing fails
+  // the test after the timeout instead of hanging it.
+  auto ec = run_bounded(impl_->ioc, impl_->socket, impl_->timeout,
+                        [&](auto handler) { asio::async_write(impl_->socket, asio::buffer(raw), handler); });
   // A server may answer before the whole request arrived (413 for a body
   // over the limit) and stop reading: as real clients do, the answer is
   // then read anyway, and read_response reports it or the lost connection.
