@@ -44,8 +44,12 @@ void Compute::parallel_for(int parts, const std::function<void(int)>& part) {
   if (parts <= 0) return;
   auto spread = std::make_shared<Spread>(parts, part);
   // One helper per other part, up to the pool's other threads.
+  // A helper that could not be posted is no loss: the caller takes its parts.
   const int helpers = std::min(parts - 1, threads_ - 1);
-  for (int i = 0; i < helpers; ++i) boost::asio::post(pool_, [spread] { spread->work(); });
+  try {
+    for (int i = 0; i < helpers; ++i) boost::asio::post(pool_, [spread] { spread->work(); });
+  } catch (...) {
+  }
   spread->work();
   std::unique_lock lock(spread->mutex);
   spread->all_done.wait(lock, [&] { return spread->done == spread->parts; });

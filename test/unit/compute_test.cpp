@@ -121,3 +121,56 @@ TEST_CASE("compute parallel_for rethrows a part's exception after every part ran
   CHECK(thrown);
   CHECK(ran.load() == 6);
 }
+
+TEST_CASE("compute parallel_for does not wait for helpers queued behind busy pool threads", "[compute]") {
+  Compute compute(2);
+  std::mutex mutex;
+  std::condition_variable changed;
+  int started = 0, finished = 0;
+  bool released = false;
+  std::atomic<int> waited_out{0};
+  // Keeps one pool thread busy until released (or 10 s, which the test counts).
+  auto blocker = [&] {
+    std::unique_lock lock(mutex);
+    ++started;
+    changed.notify_all();
+    if (!changed.wait_for(lock, std::chrono::seconds(10), [&] { return released; })) waited_out.fetch_add(1);
+    ++finished;
+    changed.notify_all();
+  };
+  std::vector<int> runs(4, 0);
+  std::set<std::thread::id> where;
+  const auto caller = std::this_thread::get_id();
+  test::run<int>([&]() -> asio::awaitable<int> {
+    auto ex = co_await asio::this_coro::executor;
+    asio::co_spawn(ex, compute.run(blocker), asio::detached);
+    asio::co_spawn(ex, compute.run(blocker), asio::detached);
+    asio::steady_timer timer(ex);
+    auto both = [&] {
+      std::lock_guard lock(mutex);
+      return started == 2;
+    };
+    while (!both()) {
+      timer.expires_after(std::chrono::milliseconds(1));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    // Every pool thread is busy: the helper parallel_for posts waits behind
+    // them, and the caller must run all parts itself and return.
+    compute.parallel_for(4, [&](int i) {
+      std::lock_guard lock(mutex);
+      ++runs[static_cast<size_t>(i)];
+      where.insert(std::this_thread::get_id());
+    });
+    {
+      std::lock_guard lock(mutex);
+      released = true;
+    }
+    changed.notify_all();
+    co_return 0;
+  });
+  compute.stop();
+  CHECK(runs == std::vector<int>(4, 1));
+  CHECK(where == std::set<std::thread::id>{caller});
+  CHECK(waited_out.load() == 0);
+  CHECK(finished == 2);
+}
