@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -54,34 +55,11 @@ std::string empty_database_url() {
 
 namespace {
 
-// Every database this test process made is dropped when the process exits:
-// each is ~10 MB and a full run makes hundreds per pass, which filled small
-// disks while the cluster stayed up for the next pass. A crashed test leaves
-// its database for scripts/test's clean-up. Only the process that made a
-// database drops it (a forked child that exits must not).
-class CreatedDatabases {
- public:
-  void add(std::string admin_url, std::string name) {
-    std::lock_guard lock(mutex_);
-    admin_url_ = std::move(admin_url);
-    names_.push_back(std::move(name));
-  }
-  ~CreatedDatabases() {
-    if (::getpid() != owner_) return;
-    for (const auto& name : names_) {
-      try {
-        admin_exec(admin_url_, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-      } catch (const std::exception&) {
-        // The cluster may already be gone; scripts/test removes it anyway.
-      }
-    }
-  }
-
- private:
-  std::mutex mutex_;
-  pid_t owner_ = ::getpid();
-  std::string admin_url_;
-  std::vector<std::string> names_;
+// The databases this process made and has not dropped yet.
+struct CreatedDatabases {
+  std::mutex mutex;
+  std::string admin_url;
+  std::vector<std::string> names;
 };
 
 CreatedDatabases& created_databases() {
@@ -102,7 +80,11 @@ std::string new_database_url(const std::string& templ) {
   for (int attempt = 0;; ++attempt) {
     try {
       admin_exec(admin, "CREATE DATABASE " + name + " TEMPLATE " + templ);
-      created.add(admin, name);
+      {
+        std::lock_guard lock(created.mutex);
+        created.admin_url = admin;
+        created.names.push_back(name);
+      }
       break;
     } catch (const std::exception&) {
       if (attempt >= 50) throw;
@@ -110,6 +92,32 @@ std::string new_database_url(const std::string& templ) {
     }
   }
   return admin + " dbname=" + name;
+}
+
+void drop_created_databases() {
+  auto& created = created_databases();
+  std::vector<std::string> names;
+  std::string admin;
+  {
+    std::lock_guard lock(created.mutex);
+    names.swap(created.names);
+    admin = created.admin_url;
+  }
+  if (names.empty()) return;
+  PGconn* conn = PQconnectdb(admin.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::fprintf(stderr, "test harness: cannot drop %zu test databases: %s", names.size(), PQerrorMessage(conn));
+    PQfinish(conn);
+    return;
+  }
+  for (const auto& name : names) {
+    PGresult* res = PQexec(conn, ("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)").c_str());
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+      std::fprintf(stderr, "test harness: dropping %s failed: %s", name.c_str(), PQresultErrorMessage(res));
+    }
+    PQclear(res);
+  }
+  PQfinish(conn);
 }
 
 redis::RedisConfig shared_redis_config() {

@@ -65,6 +65,11 @@ std::string fresh_database_url();
 std::string empty_database_url();
 // A new database cloned from `templ`.
 std::string new_database_url(const std::string& templ);
+// Drops every database the functions above made in this process (each is
+// ~10 MB; a full run makes hundreds). Called after each test case by the
+// listener in catch_main.cpp, when the test's servers are gone; failures are
+// printed, not thrown. A crashed test leaves its databases for scripts/test.
+void drop_created_databases();
 // Runs one statement as the admin user against database `url` (synchronous
 // libpq; test set-up only).
 void admin_exec(const std::string& url, const std::string& sql);
