@@ -63,12 +63,6 @@ json::object parse_object(std::string_view text, const char* what) {
   return std::move(v.as_object());
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 std::string chat_request_body(const Deployment& d, const AiRequest& r, bool stream) {
@@ -190,7 +184,7 @@ UpstreamFailure classify_http_failure(int status, std::string_view body) {
   message = clean_utf8(message.empty() ? body : std::string_view(message), kMaxErrorText);
   code = clean_utf8(code, 64);
   f.message = "HTTP " + std::to_string(status) + (code.empty() ? "" : " " + code) + ": " + message;
-  const std::string lowered = lower(message);
+  const std::string lowered = ascii_lower(message);
   if (status < 400) {
     // Redirects are not followed (a moved or http->https endpoint is a
     // misconfigured deployment): the next one may work.

@@ -1,4 +1,5 @@
 #include "ai_router/retry_after.hpp"
+#include "huntaze/core/strings.hpp"
 
 #include <array>
 #include <charconv>
@@ -10,12 +11,6 @@ namespace huntaze::ai_router {
 namespace {
 
 using namespace std::chrono;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool all_digits(std::string_view s) {
   if (s.empty()) return false;

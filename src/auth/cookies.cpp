@@ -4,6 +4,7 @@
 
 #include "auth/tokens.hpp"
 #include "huntaze/core/crypto.hpp"
+#include "huntaze/core/strings.hpp"
 
 namespace huntaze::auth {
 
@@ -12,12 +13,6 @@ namespace {
 constexpr size_t kMaxCookies = 64;
 constexpr size_t kMaxCookieBytes = 4096;
 constexpr std::string_view kCsrfPrefix = "hzc_";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::string cookie(std::string_view name, std::string_view value, std::string_view path, int64_t max_age,
                    bool http_only, std::string_view same_site, const CookieConfig& config) {

@@ -18,12 +18,6 @@ ApiError invalid_token(std::string message) { return ApiError(401, "invalid_toke
 ApiError forbidden(std::string message) { return ApiError(403, "forbidden", std::move(message)); }
 ApiError workspace_not_found() { return ApiError::not_found("workspace not found"); }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 Scopes scopes_of(const std::vector<std::string>& names) {
   Scopes out = 0;
   for (const auto& n : names)

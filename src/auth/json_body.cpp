@@ -10,14 +10,8 @@ namespace huntaze::auth {
 
 namespace json = boost::json;
 
-std::string_view trim_blanks(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 JsonBody::JsonBody(std::string_view text) {
-  if (trim_blanks(text).empty()) return;
+  if (trim(text).empty()) return;
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) throw ApiError(400, "invalid_json", "the body must be one JSON object");
@@ -35,7 +29,7 @@ std::string JsonBody::string(std::string_view field, size_t max_bytes, bool requ
     return {};
   }
   std::string_view s(v->as_string());
-  if (!raw) s = trim_blanks(s);
+  if (!raw) s = trim(s);
   if (s.size() > max_bytes) {
     problem(std::string(field), "must be at most " + std::to_string(max_bytes) + " bytes");
     return {};
@@ -77,8 +71,7 @@ void JsonBody::check() const {
 }
 
 std::optional<std::string> normalize_email(std::string_view text) {
-  std::string out(trim_blanks(text));
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string out = ascii_lower(trim(text));
   // What the mail area can deliver to is what an account may use: its links
   // must reach the address.
   if (!mail::plausible_address(out)) return std::nullopt;

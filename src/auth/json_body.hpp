@@ -36,10 +36,6 @@ class JsonBody {
   std::vector<ErrorDetail> problems_;
 };
 
-// `text` without the spaces and tabs around it: the trimming of
-// JsonBody::string and normalize_email.
-std::string_view trim_blanks(std::string_view text);
-
 // Trimmed and lower-cased (ASCII); nullopt unless mail::plausible_address
 // accepts it (one ASCII local@domain of at most 254 bytes).
 std::optional<std::string> normalize_email(std::string_view text);

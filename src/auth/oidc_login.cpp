@@ -4,6 +4,7 @@
 #include "auth/tokens.hpp"
 #include "huntaze/core/crypto.hpp"
 #include "huntaze/core/log.hpp"
+#include "huntaze/core/strings.hpp"
 
 namespace huntaze::auth {
 
@@ -236,7 +237,7 @@ asio::awaitable<OidcSignedIn> OidcLogin::sign_in(const OidcProvider& provider, c
         // 3. A new account, verified by the provider, with its own workspace.
         user_id = Uuid::v7();
         const std::string display_name = display_name_for(claims, *email);
-        const std::string email_text(trim_blanks(*claims.email));  // as written, as sign-up keeps it
+        const std::string email_text(trim(*claims.email));  // as written, as sign-up keeps it
         co_await tx.query(
             "INSERT INTO auth.users (id, email, email_normalized, display_name, email_verified_at, created_at) "
             "VALUES ($1, $2, $3, $4, $5, $5)",

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "huntaze/http/message.hpp"
+#include "huntaze/core/strings.hpp"
 
 namespace huntaze::http::detail {
 
@@ -17,13 +18,6 @@ namespace {
 
 namespace ip = boost::asio::ip;
 using Kind = HttpClientError::Kind;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
 
 bool is_token(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {

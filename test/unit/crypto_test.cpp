@@ -5,20 +5,9 @@
 #include <stdexcept>
 
 #include "huntaze/core/crypto.hpp"
+#include "huntaze/core/digest.hpp"
 
 using namespace huntaze;
-
-namespace {
-std::string hex(const std::string& bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-}  // namespace
 
 TEST_CASE("base64url round-trips every length and refuses other spellings", "[crypto]") {
   CHECK(crypto::base64url_encode("") == "");
@@ -73,9 +62,9 @@ TEST_CASE("standard base64 matches RFC 4648's test vectors, padded, in its own a
 }
 
 TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2", "[crypto]") {
-  CHECK(hex(crypto::hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+  CHECK(to_hex(crypto::hmac_sha256("Jefe", "what do ya want for nothing?")) ==
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-  CHECK(hex(crypto::sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(to_hex(crypto::sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST_CASE("constant_time_equal and random_bytes", "[crypto]") {
