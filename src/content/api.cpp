@@ -74,11 +74,13 @@ std::optional<json::array> page_cursor(const http::Request& req, size_t arity) {
 }
 
 SysTime cursor_time(const json::value& v) {
-  // Within years 1970-9999: a time PostgreSQL can compare (a crafted cursor
-  // must be a 400, not a "timestamp out of range" 500).
-  constexpr int64_t kMax = 253'402'300'799'999'999;  // 9999-12-31T23:59:59.999999Z
-  if (!v.is_int64() || v.get_int64() < 0 || v.get_int64() > kMax) throw invalid_cursor();
-  return SysTime(std::chrono::microseconds(v.get_int64()));
+  // Within what parse_iso8601 accepts for the rows' own times (an offer may
+  // start before 1970), which PostgreSQL can compare: a crafted cursor must
+  // be a 400, not a "timestamp out of range" 500.
+  if (!v.is_int64()) throw invalid_cursor();
+  const SysTime t{std::chrono::microseconds(v.get_int64())};
+  if (t < kEarliestTime || t > kLatestTime) throw invalid_cursor();
+  return t;
 }
 
 Uuid cursor_uuid(const json::value& v) {

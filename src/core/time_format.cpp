@@ -92,7 +92,11 @@ std::optional<SysTime> parse_iso8601(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
   SysTime t = sys_days(ymd) + hours(h) + minutes(mi) + seconds(se) + microseconds(micros);
-  return t - minutes(offset_minutes);
+  t -= minutes(offset_minutes);
+  // Year 0000 (or an offset that reaches it, or 10000) is no time
+  // PostgreSQL accepts: refused here rather than failing a query later.
+  if (t < kEarliestTime || t > kLatestTime) return std::nullopt;
+  return t;
 }
 
 std::optional<SysTime> parse_day_or_time(std::string_view text) {

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "content/api.hpp"
 #include "content/billing.hpp"
 #include "content/ingest_items.hpp"
 #include "content/money.hpp"
@@ -191,4 +192,16 @@ TEST_CASE("invoice lines: the plan, and usage beyond what it includes", "[conten
   CHECK(lines[1].quantity == 6'000'000);
   CHECK(lines[2].amount_cents == 25);   // one started GiB over
   CHECK(lines[3].amount_cents == 150);  // three videos over
+}
+
+TEST_CASE("cursor times cover the years rows may hold, 0001 to 9999, and nothing PostgreSQL cannot compare", "[content][unit]") {
+  // A post dated 1969 must page like any other.
+  const SysTime before_1970 = *parse_iso8601("1969-07-20T20:17:00Z");
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(before_1970.time_since_epoch()).count();
+  CHECK(cursor_time(json::value(micros)) == before_1970);
+  CHECK(cursor_time(json::value(-62'135'596'800'000'000)) == *parse_iso8601("0001-01-01T00:00:00Z"));
+  CHECK(cursor_time(json::value(253'402'300'799'999'999)) > *parse_iso8601("9999-12-31T23:59:59Z"));
+  CHECK_THROWS_AS(cursor_time(json::value(-62'135'596'800'000'001)), ApiError);
+  CHECK_THROWS_AS(cursor_time(json::value(253'402'300'800'000'000)), ApiError);
+  CHECK_THROWS_AS(cursor_time(json::value("2026-01-01")), ApiError);
 }

@@ -21,6 +21,15 @@ TEST_CASE("ISO-8601 formatting and parsing round-trip UTC instants", "[core]") {
   CHECK_FALSE(parse_iso8601("2026-11-21T24:00:00Z"));
 }
 
+TEST_CASE("ISO-8601 parsing takes years 0001 to 9999 in UTC, what PostgreSQL stores", "[core]") {
+  CHECK(parse_iso8601("0001-01-01T00:00:00Z") == kEarliestTime);
+  CHECK(parse_iso8601("9999-12-31T23:59:59.999999Z") == kLatestTime);
+  CHECK(parse_iso8601("1969-07-20T20:17:00Z") < SysTime{});
+  CHECK_FALSE(parse_iso8601("0000-06-01T00:00:00Z"));
+  CHECK_FALSE(parse_iso8601("0001-01-01T01:00:00+02:00"));  // 0000-12-31 in UTC
+  CHECK_FALSE(parse_iso8601("9999-12-31T23:00:00-02:00"));  // 10000-01-01 in UTC
+}
+
 TEST_CASE("UTC months: the month of an instant, its first instant, and its name", "[time]") {
   using namespace std::chrono;
   const auto t = *huntaze::parse_iso8601("2026-11-30T23:59:59.999999Z");

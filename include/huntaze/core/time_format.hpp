@@ -14,7 +14,13 @@ namespace huntaze {
 // "2026-11-21T10:00:00Z", or "2026-11-21T10:00:00.250000Z" when there are
 // fractional seconds.
 std::string format_iso8601(SysTime t);
-// Accepts the format above and an explicit offset ("+02:00"); nullopt when malformed.
+// The instants the API takes and PostgreSQL stores: 0001-01-01T00:00:00Z
+// to 9999-12-31T23:59:59.999999Z.
+inline constexpr SysTime kEarliestTime{std::chrono::microseconds(-62'135'596'800'000'000)};
+inline constexpr SysTime kLatestTime{std::chrono::microseconds(253'402'300'799'999'999)};
+
+// Accepts the format above and an explicit offset ("+02:00"); nullopt when
+// malformed or outside kEarliestTime..kLatestTime.
 std::optional<SysTime> parse_iso8601(std::string_view text);
 // A date ("2026-11-21": its midnight UTC) or what parse_iso8601 accepts: the
 // `from`/`to` of report queries.
