@@ -2,13 +2,12 @@
 -- a random fan per request out of the ids listed in BENCH_FANS_FILE.
 --   env: BENCH_TOKEN BENCH_WORKSPACE BENCH_FANS_FILE BENCH_LIMIT
 
-local threads = {}
+-- Each thread's number seeds its random choice of fans.
 local next_thread = 1
 
 function setup(thread)
   thread:set("tid", next_thread)
   next_thread = next_thread + 1
-  table.insert(threads, thread)
 end
 
 local fans = {}

@@ -256,16 +256,16 @@ asio::awaitable<Budgets::Admission> Budgets::admit(const std::string& workspace_
   const SysTime now = clock_.now();
   const std::string month = format_year_month(utc_month(now));
   const std::optional<int64_t> own = co_await own_budget(workspace);
-  const std::vector<Counter> cs = counters(workspace, month, own.value_or(config_.workspace_monthly_micros));
-  const std::vector<int64_t> spent = co_await read(cs, month);
-
   // A budget of 0 from the workspace's plan means no AI at all - not even
   // the cheaper route a downgrade would pick, which may be a paid model; in
   // the configuration 0 means no budget (the default of a fresh install).
+  // Refused before the counters are read: nothing they say changes that.
   if (own && *own == 0) {
     rejections_.with({"workspace_budget"}).inc();
     throw AiError(AiError::Kind::budget_exceeded, "the workspace has no AI in its plan");
   }
+  const std::vector<Counter> cs = counters(workspace, month, own.value_or(config_.workspace_monthly_micros));
+  const std::vector<int64_t> spent = co_await read(cs, month);
   const char* over = nullptr;
   for (size_t i = 0; i < cs.size() && !over; ++i)
     if (cs[i].budget > 0 && spent[i] >= cs[i].budget) over = cs[i].reason;

@@ -115,6 +115,8 @@ asio::awaitable<int> Billing::invoice_month(year_month month, jobs::JobContext* 
         made = co_await invoice_workspace(ws, month, micros);
       } catch (const boost::system::system_error&) {
         throw;  // cancelled, or the connection is gone: the retry goes on from here
+      } catch (const db::DbUnavailable&) {
+        throw;  // the database is down: every other workspace would fail the same way
       } catch (const std::exception& e) {
         error = e.what();
       }

@@ -39,7 +39,7 @@ struct ContentDeps {
   MediaUsageSource* media_usage;         // what media stored and processed, for invoices; null until media exists
 };
 
-// Job kinds, scheduled by the composition root.
+// Job kinds; the module registers and schedules them (register_schedules).
 inline constexpr const char* kPartitionsKind = "content.partitions";  // next months of content.messages
 inline constexpr const char* kArchiveKind = "content.archive";        // old months to content_archive
 inline constexpr const char* kPruneKind = "content.prune";            // expired Idempotency-Keys, old suggestions and Stripe event ids
