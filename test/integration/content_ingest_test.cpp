@@ -210,7 +210,9 @@ TEST_CASE("content.prune deletes Idempotency-Keys past their time", "[content][i
   CHECK(t.scalar("SELECT key FROM content.idempotency_keys") == "new");
 }
 
-TEST_CASE("a batch of several hundred kilobytes is checked off the I/O threads and stored whole",
+// (Such a batch is parsed, checked and hashed on the compute pool; that is
+// not observable here, only that it all still works at this size.)
+TEST_CASE("a batch of several hundred kilobytes is stored whole, replayed by its key and refused past the limit",
           "[content][ingest]") {
   ContentApp t;
   auto u = t.sign_up_and_log_in("creator@example.com");

@@ -267,3 +267,38 @@ TEST_CASE("a streamed suggestion that fails after its status line ends with an e
   CHECK(r.raw.find("event: done") == std::string::npos);
   CHECK(s.app.scalar("SELECT count(*) FROM content.suggestions") == "0");
 }
+
+TEST_CASE("a streamed suggestion that fails for an unexpected reason ends with internal_error", "[content][suggestions]") {
+  SuggestApp s([](app::AppConfig& c) { c.ai.catalog.routes = {{"generate", {"writer"}}, {"classify", {"sorter"}}}; });
+  auto u = s.app.sign_up_and_log_in("creator@example.com");
+  const std::string fan = s.conversation(u);
+  // The model answers; storing the suggestions fails (a database error, not
+  // an AI or API error).
+  test::admin_exec(s.app.url, "ALTER TABLE content.suggestions ADD CONSTRAINT refuse_all CHECK (false) NOT VALID");
+  Reply r = s.app.as(u.access, "POST", "/api/v1/conversations/" + fan + "/suggestions", "",
+                     "Accept: text/event-stream\r\n");
+  REQUIRE(r.status == 200);
+  const size_t error = r.raw.find("event: error");
+  REQUIRE(error != std::string::npos);
+  const auto data = json::parse(r.raw.substr(r.raw.find("data: ", error) + 6)).as_object();
+  CHECK(data.at("error").at("code") == "internal_error");
+  CHECK(r.raw.find("event: done") == std::string::npos);
+  CHECK(r.raw.find("refuse_all") == std::string::npos);  // the database's words stay in the log
+}
+
+TEST_CASE("content.prune deletes suggestions older than their retention", "[content][suggestions]") {
+  SuggestApp s;
+  auto u = s.app.sign_up_and_log_in("creator@example.com");
+  test::admin_exec(s.app.url, "UPDATE auth.workspaces SET platform_admin = true WHERE id = '" + u.workspace + "'");
+  const std::string fan = s.conversation(u);
+  REQUIRE(s.app.as(u.access, "POST", "/api/v1/conversations/" + fan + "/suggestions").status == 200);
+  REQUIRE(s.app.scalar("SELECT count(*) FROM content.suggestions") == "2");
+  // One of the two is past the 90-day default; the other is not, by a day.
+  test::admin_exec(s.app.url,
+                   "UPDATE content.suggestions SET created_at = now() - interval '91 days' WHERE position = 0");
+  test::admin_exec(s.app.url,
+                   "UPDATE content.suggestions SET created_at = now() - interval '89 days' WHERE position = 1");
+  REQUIRE(s.app.as(u.access, "POST", "/api/v1/admin/schedules/content.prune/run").status < 300);
+  CHECK(test::eventually([&] { return s.app.scalar("SELECT count(*) FROM content.suggestions") == "1"; }, 20s));
+  CHECK(s.app.scalar("SELECT position FROM content.suggestions") == "1");
+}
