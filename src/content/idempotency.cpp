@@ -12,8 +12,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Requests larger than this are hashed on the compute pool.
-constexpr size_t kHashInline = 256 * 1024;
 
 std::string request_hash(const http::Request& req) {
   return digest_bytes(DigestKind::sha256, {req.method, " ", req.path, "\n", req.body});
@@ -90,13 +88,8 @@ asio::awaitable<http::Response> IdempotencyKeys::run(Uuid workspace, const http:
   // The real path, not the route template: the same key and body sent to
   // another fan or another ingestion kind is another request. Hashed in
   // parts (no copy of the body), on the compute pool when the body is large.
-  std::string hash;
-  if (req.body.size() > kHashInline) {
-    auto digest = [&req] { return request_hash(req); };  // named: GCC 12 and lambdas inside co_await
-    hash = co_await compute_.run(digest);
-  } else {
-    hash = request_hash(req);
-  }
+  auto digest = [&req] { return request_hash(req); };  // named: GCC 12 and lambdas inside co_await
+  const std::string hash = co_await compute_.run_if(req.body.size() > Compute::kInlineBytes, digest);
   // This claim's time: the final write only lands if the key is still ours
   // (not taken over as abandoned while this request ran long).
   const db::Timestamp claimed_at(clock_.now());

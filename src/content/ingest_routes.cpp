@@ -12,7 +12,6 @@ namespace json = boost::json;
 namespace {
 
 using Pass = asio::awaitable<http::Response>;
-constexpr size_t kVerifyInline = 256 * 1024;  // larger bodies are verified on the compute pool
 
 IngestKind kind_param(const http::Request& req) {
   auto kind = parse_ingest_kind(req.param("kind"));
@@ -65,11 +64,8 @@ void register_ingest_routes(http::Router& router, const RouteDeps& deps) {
                 auto verify = [&] {
                   return verify_payload(*header, secret, req.body, d->clock.now(), d->config.ingest.webhook_tolerance);
                 };
-                SignatureCheck check;
-                if (req.body.size() > kVerifyInline)
-                  check = co_await d->compute.run(verify);
-                else
-                  check = verify();
+                const SignatureCheck check =
+                    co_await d->compute.run_if(req.body.size() > Compute::kInlineBytes, verify);
                 if (check != SignatureCheck::ok) throw bad_signature(to_string(check));
                 IdempotencyKeys::Handler work = [&]() -> Pass {
                   co_return co_await d->ingestion.ingest(*workspace, kind, req.body);

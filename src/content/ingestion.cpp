@@ -12,10 +12,6 @@ namespace json = boost::json;
 
 namespace {
 
-// Bodies larger than this are parsed on the compute pool: a few megabytes
-// of JSON is tens of milliseconds, too long for an I/O thread.
-constexpr size_t kParseInline = 256 * 1024;
-
 json::array errors_json(const std::vector<ErrorDetail>& problems) {
   json::array out;
   for (const auto& p : problems) out.push_back(json::object{{"field", p.field}, {"message", p.message}});
@@ -42,11 +38,7 @@ asio::awaitable<http::Response> Ingestion::ingest(Uuid workspace, IngestKind kin
   // Parsing and checking a few megabytes of JSON is tens of milliseconds:
   // too long for an I/O thread.
   auto prepare = [&] { return prepare_batch(kind, body, window, max_items); };
-  PreparedBatch batch;
-  if (body.size() > kParseInline)
-    batch = co_await compute_.run(prepare);
-  else
-    batch = prepare();
+  PreparedBatch batch = co_await compute_.run_if(body.size() > Compute::kInlineBytes, prepare);
 
   std::vector<StoredItem> stored;
   if (auto* fans = std::get_if<std::vector<FanItem>>(&batch.items))

@@ -53,6 +53,19 @@ class Compute {
     }
   }
 
+  // fn on the pool when `heavy`, else right here: a hop costs two context
+  // switches, worth paying only for work past about a millisecond (see
+  // kInlineBytes).
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F>> run_if(bool heavy, F fn) {
+    if (heavy) co_return co_await run(std::move(fn));
+    co_return fn();
+  }
+
+  // Parsing, hashing or signing a request body up to this size takes well
+  // under a millisecond: done on the I/O thread; larger ones go to the pool.
+  static constexpr size_t kInlineBytes = 256 * 1024;
+
   // Runs part(0) .. part(parts - 1), each exactly once, on this thread and
   // on idle pool threads, and returns when all have finished; rethrows the
   // first exception a part threw (the other parts still run). Meant to be
