@@ -70,14 +70,17 @@ void OidcLogin::count(std::string_view provider, std::string_view outcome) {
       .inc();
 }
 
+bool OidcLogin::browsers_state(std::string_view state, std::string_view browser_state) {
+  return !state.empty() && state.size() <= 128 && crypto::constant_time_equal(state, browser_state);
+}
+
 asio::awaitable<void> OidcLogin::refused(std::string_view provider, std::string_view state,
                                          std::string_view browser_state) {
   count(provider, "refused_by_provider");
   // The sign-in is over: its flow goes now rather than at its expiry. Only
   // this browser's own, as in finish(): a link cannot end another's sign-in.
-  if (state.empty() || state.size() > 128 || !crypto::constant_time_equal(state, browser_state)) co_return;
-  co_await db_.query("DELETE FROM auth.oidc_flows WHERE state_hash = $1 AND provider = $2", token_hash(state),
-                     std::string(provider));
+  if (!browsers_state(state, browser_state)) co_return;
+  co_await take_flow(provider, state);
 }
 
 asio::awaitable<OidcRedirect> OidcLogin::begin(std::string_view name, std::string return_to) {
@@ -127,8 +130,7 @@ asio::awaitable<OidcSignedIn> OidcLogin::finish(std::string_view name, std::stri
     // The state must be the one this browser was given (its cookie), not
     // just any live one: that stops an attacker from finishing their own
     // sign-in in a victim's browser (login CSRF).
-    if (state.empty() || state.size() > 128 || code.empty() || code.size() > 2048 ||
-        !crypto::constant_time_equal(state, browser_state))
+    if (!browsers_state(state, browser_state) || code.empty() || code.size() > 2048)
       throw OidcError("invalid_state", "the callback's state is missing or not this browser's");
     auto flow = co_await take_flow(name, state);
     if (!flow) throw OidcError("invalid_state", "no pending sign-in for this state (used, expired or unknown)");

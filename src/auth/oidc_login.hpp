@@ -85,7 +85,11 @@ class OidcLogin {
 
  private:
   struct Flow;
+  // Removes and returns the live flow started with `state`.
   boost::asio::awaitable<std::optional<Flow>> take_flow(std::string_view provider, std::string_view state);
+  // Whether `state` is present, of a sane length and the one this browser
+  // was given (its cookie): compared in constant time.
+  static bool browsers_state(std::string_view state, std::string_view browser_state);
   boost::asio::awaitable<OidcSignedIn> sign_in(const OidcProvider& provider, const IdTokenClaims& claims,
                                                std::string return_to, const ClientInfo& client);
   void count(std::string_view provider, std::string_view outcome);
