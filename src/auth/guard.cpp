@@ -90,22 +90,29 @@ std::optional<std::string_view> bearer_value(std::string_view authorization) {
   return trim(authorization.substr(7));
 }
 
-asio::awaitable<Access> RequestGuard::authenticate(http::Request& req, const Requirement& need) {
-  std::string_view token;
-  bool via_cookie = false;
+bool PresentedToken::api_key() const { return !via_cookie && !malformed && token.starts_with(kApiKeyPrefix); }
+
+std::optional<PresentedToken> presented_token(const http::Request& req) {
   if (auto authz = req.headers.get("authorization")) {
     auto bearer = bearer_value(*authz);
-    if (!bearer) throw invalid_token("the Authorization header must be 'Bearer <token>'");
-    token = *bearer;
-  } else if (auto cookie = find_cookie(req, kAccessCookie); cookie && !cookie->empty()) {
-    token = *cookie;
-    via_cookie = true;
-  } else {
-    throw unauthenticated();
+    if (!bearer) return PresentedToken{.malformed = true};
+    return PresentedToken{.token = *bearer};
   }
+  if (auto cookie = find_cookie(req, kAccessCookie); cookie && !cookie->empty()) {
+    return PresentedToken{.token = *cookie, .via_cookie = true};
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<Access> RequestGuard::authenticate(http::Request& req, const Requirement& need) {
+  const auto presented = presented_token(req);
+  if (!presented) throw unauthenticated();
+  if (presented->malformed) throw invalid_token("the Authorization header must be 'Bearer <token>'");
+  const std::string_view token = presented->token;
+  const bool via_cookie = presented->via_cookie;
   Access access;
   Principal& p = access.principal;
-  if (!via_cookie && token.starts_with(kApiKeyPrefix)) {
+  if (presented->api_key()) {
     bool platform_admin = false;
     // An API key acts in its own workspace.
     p = co_await api_key(token, need, access.workspace_id, platform_admin);

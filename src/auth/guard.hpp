@@ -44,8 +44,20 @@ class RequestGuard final : public Guard {
 ClientInfo client_info(const http::Request& req);
 
 // The token of an "Authorization: Bearer <token>" value, spaces and tabs
-// trimmed; nullopt when the value is not a Bearer one. The guard and the
-// per-address limit must read the header alike (which requests are API keys).
+// trimmed; nullopt when the value is not a Bearer one.
 std::optional<std::string_view> bearer_value(std::string_view authorization);
+
+// The credential a request presents, read in one place for the guard and
+// the per-address limit (which must agree on what is an API key): the
+// Authorization header first, else a non-empty access cookie. nullopt when
+// there is neither; `malformed` when the header is not "Bearer <token>".
+// The view points into the request.
+struct PresentedToken {
+  std::string_view token;
+  bool via_cookie = false;
+  bool malformed = false;
+  bool api_key() const;  // a Bearer hzk_ key (cookies never carry keys)
+};
+std::optional<PresentedToken> presented_token(const http::Request& req);
 
 }  // namespace huntaze::auth

@@ -1,8 +1,6 @@
 #include "auth/rate_limit_http.hpp"
 
-#include "auth/cookies.hpp"
 #include "auth/guard.hpp"
-#include "auth/tokens.hpp"
 
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
@@ -52,15 +50,9 @@ http::Response refusal(const RateDecision& decision, const http::Request& req) {
 // must keep guarding.
 bool carries_session_token(const http::Request& req, const SessionTokenCheck& verifies) {
   if (!verifies) return false;
-  std::string_view token;
-  if (auto authz = req.headers.get("authorization")) {
-    auto bearer = bearer_value(*authz);
-    if (!bearer || bearer->starts_with(kApiKeyPrefix)) return false;
-    token = *bearer;
-  } else if (auto cookie = find_cookie(req, kAccessCookie)) {
-    token = *cookie;
-  }
-  return !token.empty() && verifies(token);
+  const auto presented = presented_token(req);
+  if (!presented || presented->malformed || presented->api_key()) return false;
+  return !presented->token.empty() && verifies(presented->token);
 }
 
 asio::awaitable<http::Response> limit_by_ip(RateLimiter& limiter, std::shared_ptr<const RateRule> rule,

@@ -92,3 +92,39 @@ TEST_CASE("Bearer values are read alike by the guard and the address limit", "[a
   CHECK_FALSE(auth::bearer_value("Bearer").has_value());
   CHECK_FALSE(auth::bearer_value("Bearerabc").has_value());
 }
+
+TEST_CASE("the presented credential: the Authorization header first, else the access cookie", "[auth][unit]") {
+  // The token is a view into its request: each request is kept alive here.
+  auto request = [](std::initializer_list<std::pair<const char*, const char*>> headers) {
+    http::Request r;
+    for (const auto& [name, value] : headers) r.headers.add(name, value);
+    return r;
+  };
+  const http::Request none = request({});
+  const http::Request empty_cookie = request({{"Cookie", "hz_access="}});
+  CHECK_FALSE(auth::presented_token(none).has_value());
+  CHECK_FALSE(auth::presented_token(empty_cookie).has_value());
+
+  const http::Request both = request({{"Authorization", "Bearer abc"}, {"Cookie", "hz_access=tok"}});
+  const auto bearer = auth::presented_token(both);
+  REQUIRE(bearer);
+  CHECK(bearer->token == "abc");
+  CHECK_FALSE(bearer->via_cookie);
+  CHECK_FALSE(bearer->api_key());
+
+  const http::Request key_in_cookie = request({{"Cookie", "hz_access=hzk_looks_like_a_key"}});
+  const auto cookie = auth::presented_token(key_in_cookie);
+  REQUIRE(cookie);
+  CHECK(cookie->via_cookie);
+  CHECK_FALSE(cookie->api_key());  // cookies never carry API keys
+
+  const http::Request key_request = request({{"Authorization", "Bearer hzk_abc"}});
+  const auto key = auth::presented_token(key_request);
+  REQUIRE(key);
+  CHECK(key->api_key());
+
+  const http::Request basic_request = request({{"Authorization", "Basic abc"}, {"Cookie", "hz_access=tok"}});
+  const auto basic = auth::presented_token(basic_request);
+  REQUIRE(basic);
+  CHECK(basic->malformed);  // a bad header is not overridden by a cookie
+}
