@@ -81,3 +81,17 @@ TEST_CASE("constant_time_equal and random_bytes", "[crypto]") {
   // never silently short of randomness.
   CHECK_THROWS_AS(crypto::random_bytes(size_t{1} << 32), std::length_error);
 }
+
+TEST_CASE("a streaming digest equals the one-shot digest however the input is cut", "[crypto]") {
+  std::string data;
+  for (int i = 0; i < 10000; ++i) data += static_cast<char>(i * 31 % 251);
+  const std::string whole = to_hex(crypto::sha256(data));
+  for (size_t piece : {size_t{1}, size_t{7}, size_t{64}, size_t{4096}, data.size()}) {
+    StreamingDigest digest(DigestKind::sha256);
+    for (size_t at = 0; at < data.size(); at += piece) digest.update(std::string_view(data).substr(at, piece));
+    CHECK(to_hex(digest.finish()) == whole);
+    CHECK_THROWS_AS(digest.update("more"), std::logic_error);
+  }
+  StreamingDigest empty(DigestKind::sha256);
+  CHECK(to_hex(empty.finish()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
