@@ -1,8 +1,5 @@
-// Small pieces every content route uses: JSON answers, path ids, page sizes
-// and the opaque keyset cursors of the list endpoints.
-//
-// A cursor is the base64url of a JSON array holding the sort key of the
-// last row served (e.g. [spend, "id"]); clients pass it back untouched.
+// Small pieces every content route uses: the role requirement, the AI
+// failure mapping, and the shared JSON conventions of http/json_api.hpp.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -20,67 +17,31 @@
 #include "huntaze/ai_router/router.hpp"
 #include "huntaze/auth/access.hpp"
 #include "huntaze/core/error.hpp"
+#include "huntaze/http/json_api.hpp"
 #include "huntaze/http/message.hpp"
 
 namespace huntaze::content {
 
-http::Response json_response(int status, const boost::json::value& body);
-std::string encode_cursor(const boost::json::array& key);
-
 // A workspace route for `role` and up; API keys need `scope`.
 auth::Requirement need(auth::Role role, auth::Scope scope = auth::scope_read);
 
-// The request body as one JSON object; 400 invalid_json otherwise.
-boost::json::object parse_object(const std::string& body);
-
-// One page of a keyset-paginated list: `rows` holds up to limit + 1 rows
-// (the extra one only says that more follow); each becomes to_json(row), and
-// next_cursor is encode_cursor(key_of(last item served)), or null.
-template <class Rows, class ToJson, class KeyOf>
-boost::json::object page_json(const Rows& rows, int limit, ToJson to_json, KeyOf key_of) {
-  boost::json::array items;
-  boost::json::value next = nullptr;
-  int n = 0;
-  for (const auto& row : rows) {
-    if (n++ == limit) {
-      next = encode_cursor(key_of(items.back().as_object()));
-      break;
-    }
-    items.push_back(to_json(row));
-  }
-  return boost::json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}};
-}
-
-// The {name} path parameter as a UUID; a malformed one is 404 `what` not found.
-Uuid path_uuid(const http::Request& req, std::string_view name, std::string_view what);
-
-// ?limit= within 1..max (default `fallback`); 400 when malformed.
-int page_limit(const http::Request& req, int fallback = 50, int max = 200);
-
-// ?cursor= decoded into an array of `arity` values; nullopt when absent; 400
-// invalid_cursor when it is not one of ours.
-std::optional<boost::json::array> page_cursor(const http::Request& req, size_t arity);
-
-// A cursor value as a time (microseconds since the epoch) or a UUID; 400 invalid_cursor otherwise.
-SysTime cursor_time(const boost::json::value& v);
-Uuid cursor_uuid(const boost::json::value& v);
-int64_t cursor_int(const boost::json::value& v);
-
-// A time of an item already in JSON (RFC 3339) as a cursor value.
-int64_t cursor_value(const boost::json::value& rfc3339);
-
-// RFC 3339, or null.
-boost::json::value time_or_null(const std::optional<SysTime>& t);
-// The text, or null.
-boost::json::value text_or_null(const std::optional<std::string>& s);
-boost::json::array strings_json(const std::vector<std::string>& items);
-
-// ?<name>= as a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 time;
-// nullopt when absent, 400 when malformed.
-std::optional<SysTime> time_query(const http::Request& req, const char* name);
-// ?<name>= when it is one of `allowed`; nullopt when absent, 400 otherwise.
-std::optional<std::string> word_query(const http::Request& req, const char* name,
-                                      const std::vector<std::string_view>& allowed);
+// The shared JSON conventions (huntaze/http/json_api.hpp), by their short names.
+using http::json_response;
+using http::encode_cursor;
+using http::parse_object;
+using http::page_json;
+using http::path_uuid;
+using http::page_limit;
+using http::page_cursor;
+using http::cursor_time;
+using http::cursor_uuid;
+using http::cursor_int;
+using http::cursor_value;
+using http::time_or_null;
+using http::text_or_null;
+using http::strings_json;
+using http::time_query;
+using http::word_query;
 
 // An AI router failure as the API's error: its status and kind, with
 // Retry-After for rate limits; a task with no route is the operator's

@@ -73,7 +73,7 @@ std::string serialize_head(const Response& res, const WireOptions& o) {
       out += "Transfer-Encoding: chunked\r\n";
     } else {
       out += "Content-Length: ";
-      out += std::to_string(res.body.size());
+      out += std::to_string(res.stream && res.stream_length ? *res.stream_length : res.body.size());
       out += "\r\n";
     }
   }

@@ -57,8 +57,9 @@ class ChunkWriter final : public BodyWriter {
       : conn_(conn), timeout_(timeout), chunked_(chunked) {}
   asio::awaitable<void> write(std::string_view data) override {
     if (data.empty()) co_return;  // an empty chunk would end the body
+    written_ += data.size();
     conn_.arm(timeout_);
-    if (!chunked_) {  // HTTP/1.0: the body ends when the connection closes
+    if (!chunked_) {  // a known length, or HTTP/1.0 (the body ends when the connection closes)
       co_await asio::async_write(conn_.socket, asio::buffer(data.data(), data.size()), asio::use_awaitable);
       co_return;
     }
@@ -69,10 +70,85 @@ class ChunkWriter final : public BodyWriter {
     co_await asio::async_write(conn_.socket, pieces, asio::use_awaitable);
   }
 
+  uint64_t written() const noexcept { return written_; }
+
  private:
   Connection& conn_;
   std::chrono::milliseconds timeout_;
   bool chunked_;
+  uint64_t written_ = 0;
+};
+
+// Request::body_reader for streamed_body routes: body bytes go from the
+// socket through the connection's buffer into one 64 KiB piece at a time.
+class StreamedBody final : public BodyReader {
+ public:
+  StreamedBody(Connection& conn, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::empty_body>&& head,
+               size_t limit, std::chrono::milliseconds timeout, bool expects_continue)
+      : conn_(conn),
+        buffer_(buffer),
+        parser_(std::move(head)),
+        limit_(limit),
+        timeout_(timeout),
+        expects_continue_(expects_continue) {
+    parser_.body_limit(limit);
+    length_ = parser_.content_length() ? std::optional<uint64_t>(*parser_.content_length()) : std::nullopt;
+  }
+
+  asio::awaitable<std::string_view> read() override {
+    if (failed_) throw ApiError(400, "malformed_request", "the request body could not be read");
+    while (!parser_.is_done()) {
+      if (expects_continue_) {
+        // Sent only now that the handler asks for the body: a request it
+        // refuses first (quota, permissions) never has its body sent.
+        expects_continue_ = false;
+        static const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+        conn_.arm(timeout_);
+        co_await asio::async_write(conn_.socket, asio::buffer(cont), asio::use_awaitable);
+      }
+      piece_.resize(kPiece);
+      parser_.get().body().data = piece_.data();
+      parser_.get().body().size = piece_.size();
+      // A pause longer than body_timeout between pieces ends the upload; an
+      // upload as a whole may take as long as it keeps moving.
+      conn_.arm(timeout_);
+      auto [ec, n] = co_await bhttp::async_read_some(conn_.socket, buffer_, parser_, use_tuple);
+      (void)n;
+      conn_.disarm();
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) {
+        failed_ = true;
+        if (ec == bhttp::error::body_limit)
+          throw ApiError(413, "body_too_large", "request body exceeds " + std::to_string(limit_) + " bytes");
+        if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor)
+          throw ApiError(408, "body_timeout", "the request body stopped arriving");
+        if (ec == bhttp::error::partial_message || ec == asio::error::eof || ec == asio::error::connection_reset)
+          throw boost::system::system_error(ec);
+        throw ApiError(400, "malformed_request", "the request body could not be parsed");
+      }
+      const size_t got = piece_.size() - parser_.get().body().size;
+      if (got > 0) co_return std::string_view(piece_.data(), got);
+    }
+    co_return std::string_view();
+  }
+
+  std::optional<uint64_t> content_length() const override { return length_; }
+
+  // The next request on the connection can be read only after this one's
+  // body was read to its end.
+  bool complete() const { return !failed_ && parser_.is_done(); }
+
+ private:
+  static constexpr size_t kPiece = 64 * 1024;
+  Connection& conn_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body> parser_;
+  size_t limit_;
+  std::chrono::milliseconds timeout_;
+  bool expects_continue_;
+  bool failed_ = false;
+  std::optional<uint64_t> length_;
+  std::string piece_;
 };
 
 }  // namespace
@@ -110,10 +186,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   metrics::Counter& rejected_connections;
   metrics::Family<metrics::Counter>& rejected_requests;
 
-  size_t body_limit_for(std::string_view method, std::string_view path) const {
+  struct BodyPolicy {
+    size_t limit;
+    bool streamed;
+  };
+  BodyPolicy body_policy_for(std::string_view method, std::string_view path) const {
     auto m = router.match(method, path);
-    if (m.route && m.route->options.body_limit) return *m.route->options.body_limit;
-    return cfg.body_limit;
+    if (!m.route) return {cfg.body_limit, false};
+    return {m.route->options.body_limit.value_or(cfg.body_limit), m.route->options.streamed_body};
   }
 
   asio::awaitable<void> accept_loop();
@@ -245,9 +325,10 @@ asio::awaitable<void> Server::Impl::write_response(Connection& conn, const Reque
   WireOptions wire{.keep_alive = keep_alive, .http10 = http10, .head = req.method == "HEAD"};
   const bool streamed = static_cast<bool>(res.stream) && !status_has_no_body(res.status);
   if (streamed) {
-    // HTTP/1.0 has no chunked encoding: the body ends when the connection does.
-    wire.chunked = !http10;
-    if (http10) wire.keep_alive = false;
+    // A known length goes out as Content-Length. Otherwise chunks; HTTP/1.0
+    // has none, so its body ends when the connection does.
+    wire.chunked = !http10 && !res.stream_length;
+    if (http10 && !res.stream_length) wire.keep_alive = false;
   }
   const std::string head = serialize_head(res, wire);
   conn.arm(cfg.write_timeout);
@@ -262,6 +343,8 @@ asio::awaitable<void> Server::Impl::write_response(Connection& conn, const Reque
   if (!wire.head) {
     ChunkWriter writer(conn, cfg.write_timeout, wire.chunked);
     co_await res.stream(writer);
+    if (res.stream_length && writer.written() != *res.stream_length)
+      throw std::runtime_error("the streamed body's length differs from its Content-Length");
     if (wire.chunked) {
       conn.arm(cfg.write_timeout);
       co_await asio::async_write(conn.socket, asio::buffer("0\r\n\r\n", 5), asio::use_awaitable);
@@ -342,15 +425,24 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
     }
 
     // 3. Body, within body_timeout and the route's limit.
-    const size_t limit = body_limit_for(req.method, req.path);
+    const auto [limit, streamed_body] = body_policy_for(req.method, req.path);
     if (auto len = head.content_length(); len && *len > limit) {
       answered_early = true;
       co_await write_early_error(*conn, 413, "body_too_large", "request body exceeds " + std::to_string(limit) + " bytes");
       break;
     }
-    bhttp::request_parser<bhttp::string_body> parser(std::move(head));
-    parser.body_limit(limit);
-    if (!parser.is_done()) {
+    std::optional<StreamedBody> streamed;
+    std::optional<bhttp::request_parser<bhttp::string_body>> parser;
+    if (streamed_body) {
+      const auto expect = req.headers.get("Expect");
+      streamed.emplace(*conn, buffer, std::move(head), limit, cfg.body_timeout,
+                       expect && iequals(*expect, "100-continue"));
+      req.body_reader = &*streamed;
+    } else {
+      parser.emplace(std::move(head));
+      parser->body_limit(limit);
+    }
+    if (parser && !parser->is_done()) {
       if (auto expect = req.headers.get("Expect"); expect && iequals(*expect, "100-continue")) {
         static const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
         conn->arm(cfg.write_timeout);
@@ -359,7 +451,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
         if (cec) break;
       }
       conn->arm(cfg.body_timeout);
-      auto [bec, bn] = co_await bhttp::async_read(socket, buffer, parser, use_tuple);
+      auto [bec, bn] = co_await bhttp::async_read(socket, buffer, *parser, use_tuple);
       (void)bn;
       if (bec) {
         if (bec == bhttp::error::body_limit) {
@@ -373,7 +465,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
         break;
       }
     }
-    req.body = std::move(parser.get().body());
+    if (parser) req.body = std::move(parser->get().body());
 
     // 4. The pipeline never throws (the errors middleware), but a bug there
     // must cost one connection, not the process. Handlers bound their own time.
@@ -386,7 +478,12 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Connection> conn) {
       res = error_response(500, "internal_error", "internal error", req.request_id);
     }
 
-    const bool keep = req.keep_alive && !stopping;
+    // A streamed body the handler left unread (it refused the upload, or
+    // failed halfway) cannot be skipped to the next request: the connection
+    // ends after this response, draining what the client still sends.
+    const bool body_left = streamed && !streamed->complete();
+    if (body_left) answered_early = true;
+    const bool keep = req.keep_alive && !stopping && !body_left;
     bool written = true;
     try {
       co_await write_response(*conn, req, res, keep, http10);

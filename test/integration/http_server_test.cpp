@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
 #include <future>
+#include <sstream>
 
 #include "support/harness.hpp"
 #include "support/http_client.hpp"
@@ -335,4 +336,145 @@ TEST_CASE("shutdown cuts requests that outlive the grace period", "[http][shutdo
   REQUIRE(test::eventually([&] { return entered.load(); }));
   s.shutdown(200ms);
   CHECK(s.server().open_connections() == 0);
+}
+
+namespace {
+
+// POST /upload reads its body in pieces and answers "<bytes> <pieces> <largest piece>
+// <checksum>"; POST /refuse answers 403 without reading its body.
+void add_streamed_routes(test::TestServer& s, size_t limit) {
+  s.router.post("/upload",
+                [](http::Request& req) -> asio::awaitable<http::Response> {
+                  REQUIRE(req.body_reader != nullptr);
+                  size_t total = 0, pieces = 0, largest = 0;
+                  uint64_t checksum = 0;
+                  for (;;) {
+                    std::string_view piece = co_await req.body_reader->read();
+                    if (piece.empty()) break;
+                    total += piece.size();
+                    largest = std::max(largest, piece.size());
+                    ++pieces;
+                    for (unsigned char ch : piece) checksum = checksum * 31 + ch;
+                  }
+                  co_return http::Response::text(200, std::to_string(total) + " " + std::to_string(pieces) + " " +
+                                                          std::to_string(largest) + " " + std::to_string(checksum));
+                },
+                {.body_limit = limit, .streamed_body = true});
+  s.router.post("/refuse",
+                [](http::Request&) -> asio::awaitable<http::Response> {
+                  co_return http::error_response(403, "forbidden", "not you", "");
+                },
+                {.body_limit = limit, .streamed_body = true});
+}
+
+std::string varied_bytes(size_t n) {
+  std::string out(n, '\0');
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>((i * 7919) % 251);
+  return out;
+}
+
+uint64_t checksum_of(std::string_view data) {
+  uint64_t sum = 0;
+  for (unsigned char ch : data) sum = sum * 31 + ch;
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("a streamed body reaches the handler in bounded pieces and the connection stays usable", "[http]") {
+  test::TestServer s;
+  add_streamed_routes(s, 64 << 20);
+  add_routes(s);
+  s.start();
+  const std::string body = varied_bytes(3 << 20);
+  test::HttpConnection c(s.port());
+  c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  c.send(body);
+  auto r = c.read_response();
+  REQUIRE(r.status == 200);
+  std::istringstream fields(r.body);
+  size_t total = 0, pieces = 0, largest = 0;
+  uint64_t checksum = 0;
+  fields >> total >> pieces >> largest >> checksum;
+  CHECK(total == body.size());
+  CHECK(largest <= 64 * 1024);
+  CHECK(pieces >= body.size() / (64 * 1024));
+  CHECK(checksum == checksum_of(body));
+  CHECK(r.keep_alive);
+  CHECK(c.get("/hello").status == 200);  // the next request on the same connection
+}
+
+TEST_CASE("a chunked streamed body is decoded, and one past the limit gets 413 midway", "[http]") {
+  test::TestServer s;
+  add_streamed_routes(s, 100 * 1024);
+  s.start();
+  SECTION("within the limit") {
+    test::HttpConnection c(s.port());
+    const std::string part = varied_bytes(30 * 1024);
+    std::string raw = "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 3; ++i) raw += "7800\r\n" + part + "\r\n";
+    raw += "0\r\n\r\n";
+    c.send(raw);
+    auto r = c.read_response();
+    REQUIRE(r.status == 200);
+    CHECK(r.body.rfind(std::to_string(3 * part.size()) + " ", 0) == 0);
+    CHECK(r.body.substr(r.body.rfind(' ') + 1) == std::to_string(checksum_of(part + part + part)));
+  }
+  SECTION("past the limit, with no Content-Length to refuse it early") {
+    test::HttpConnection c(s.port());
+    const std::string part = varied_bytes(30 * 1024);
+    std::string raw = "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 5; ++i) raw += "7800\r\n" + part + "\r\n";
+    raw += "0\r\n\r\n";
+    c.send(raw);
+    auto r = c.read_response();
+    CHECK(r.status == 413);
+    CHECK(r.body.find("body_too_large") != std::string::npos);
+    CHECK(c.closed_by_server());
+  }
+  SECTION("past the limit by Content-Length: refused before the handler") {
+    test::HttpConnection c(s.port());
+    c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n");
+    CHECK(c.read_response().status == 413);
+  }
+}
+
+TEST_CASE("a handler may refuse a streamed body without reading it", "[http]") {
+  test::TestServer s;
+  add_streamed_routes(s, 64 << 20);
+  s.start();
+  SECTION("Expect: 100-continue: the body is never asked for") {
+    test::HttpConnection c(s.port());
+    c.send("POST /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n");
+    auto r = c.read_response();
+    CHECK(r.status == 403);  // no 100 Continue came first
+    CHECK(c.closed_by_server());
+  }
+  SECTION("a body already on its way is drained, and its answer still arrives") {
+    test::HttpConnection c(s.port());
+    const std::string body = varied_bytes(300 * 1024);
+    c.send("POST /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    CHECK(c.read_response().status == 403);
+    CHECK(c.closed_by_server());
+  }
+  SECTION("with Expect: 100-continue, reading the body sends 100 Continue first") {
+    test::HttpConnection c(s.port());
+    c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    CHECK(c.read_response().status == 100);
+    c.send("hello");
+    auto r = c.read_response();
+    CHECK(r.status == 200);
+    CHECK(r.body.rfind("5 1 5 ", 0) == 0);
+  }
+}
+
+TEST_CASE("a streamed body that stops arriving is cut off by body_timeout", "[http]") {
+  auto cfg = test::TestServer::default_config();
+  cfg.body_timeout = 300ms;
+  test::TestServer s(cfg);
+  add_streamed_routes(s, 64 << 20);
+  s.start();
+  test::HttpConnection c(s.port());
+  c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nonly a little");
+  CHECK(c.closed_by_server());
 }

@@ -38,13 +38,36 @@ class Headers {
 
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+// A request body read piece by piece, for routes registered with
+// RouteOptions::streamed_body (uploads far larger than memory should hold).
+// The handler runs as soon as the headers are in; it may refuse the request
+// before reading anything (the client, if it sent Expect: 100-continue, then
+// never sends the body). A body the handler leaves unread ends the connection
+// after the response.
+// Thread-safety: the coroutine serving the request only.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // The next piece (at most 64 KiB), valid until the next call; empty once
+  // the body is complete. Throws ApiError 413 body_too_large past the route's
+  // limit, 400 malformed_request on a broken body, 408 body_timeout when no
+  // byte arrived for server.body_timeout, and boost::system::system_error
+  // when the client went away.
+  virtual asio::awaitable<std::string_view> read() = 0;
+  // From Content-Length; nullopt for a chunked body.
+  virtual std::optional<uint64_t> content_length() const = 0;
+};
+
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as sent: path and query
   std::string path;    // target before '?'
   std::string query;   // target after '?', still percent-encoded
   Headers headers;
-  std::string body;
+  std::string body;  // empty on streamed_body routes: read body_reader instead
+  // Set on streamed_body routes only; owned by the server, valid while the
+  // handler runs.
+  BodyReader* body_reader = nullptr;
   std::string remote_address;
   bool keep_alive = true;
 
@@ -83,6 +106,11 @@ struct Response {
   std::string body;
   // When set, the body is streamed by this producer instead of `body`.
   StreamProducer stream;
+  // A streamed body's exact length, when known (a file download): sent as
+  // Content-Length instead of chunked encoding, so players can seek. The
+  // producer must write exactly this many bytes; the server ends the
+  // connection when it does not.
+  std::optional<uint64_t> stream_length;
 
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
   static Response json_text(int status, std::string json);  // body already serialized

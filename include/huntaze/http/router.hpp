@@ -29,6 +29,10 @@ using Handler = std::function<asio::awaitable<Response>(Request&)>;
 struct RouteOptions {
   // Overrides server.body_limit for this route.
   std::optional<size_t> body_limit;
+  // The handler reads the body itself through Request::body_reader, in
+  // pieces, instead of receiving it whole in Request::body; body_limit then
+  // bounds the streamed total and may exceed what memory could hold.
+  bool streamed_body = false;
 };
 
 struct Route {
