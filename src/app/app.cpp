@@ -21,6 +21,7 @@
 #include "content/content_module.hpp"
 #include "content/saved_reply_templates.hpp"
 #include "content/workspace_plans.hpp"
+#include "media/media_module.hpp"
 #include "app/product_schedules.hpp"
 #include "app/process_metrics.hpp"
 #include "db/pg_pool.hpp"
@@ -96,6 +97,7 @@ struct App::Impl {
   std::unique_ptr<mail::Mailer> mailer;
   std::unique_ptr<auth::AuthModule> auth;
   std::unique_ptr<content::ContentModule> content;
+  std::unique_ptr<media::MediaModule> media;  // built before content: it reports media usage for invoices
   std::unique_ptr<content::SavedReplyTemplates> saved_replies;
   std::unique_ptr<content::WorkspacePlans> plans;  // billing's plans: the router's per-workspace budgets
 
@@ -127,6 +129,7 @@ struct App::Impl {
   void register_public_routes() {
     auth->register_routes(router);
     content->register_routes(router);
+    media->register_routes(router);
     auth::Guard& guard = auth->guard();
     if (config.jobs.admin_api) {
       router.set_wrapper([&guard](http::Handler h) {
@@ -169,9 +172,14 @@ struct App::Impl {
     auth = std::make_unique<auth::AuthModule>(
         auth::AuthDeps{*database, *redis, compute, *job_queue, clock, metrics, *http_client}, config.auth);
     auth->register_jobs(job_registry);  // before the worker and cron take the registry's kinds
+    media = std::make_unique<media::MediaModule>(
+        media::MediaDeps{*database, compute, clock, metrics, auth->guard(), *job_queue, *ai_router, *plans,
+                         *http_client},
+        config.media);
+    media->register_jobs(job_registry);
     content = std::make_unique<content::ContentModule>(
         content::ContentDeps{*database, compute, clock, metrics, auth->guard(), *job_queue, *ai_router,
-                             saved_replies.get(), *plans, nullptr},
+                             saved_replies.get(), *plans, media.get()},
         config.content);
     content->register_jobs(job_registry);
     budget_alerts = std::make_unique<ai_router::BudgetAlertPublisher>(ioc.get_executor(), *database, *job_queue);
@@ -179,6 +187,7 @@ struct App::Impl {
     cron = std::make_unique<cron::Cron>(*database, *job_queue, clock, config.cron);
     register_product_schedules(*cron, job_registry);
     content->register_schedules(*cron);
+    media->register_schedules(*cron);
     cron->check_overrides();
     for (const auto& [kind, override_policy] : config.jobs.kinds) {
       const auto* spec = job_registry.find(kind);

@@ -75,6 +75,7 @@ AppConfig load_config(config::Document& doc) {
   c.auth = auth::parse_auth_config(root.section("auth"));
   c.mail = mail::parse_mail_config(root.section("mail"));
   c.content = content::parse_content_config(root.section("content"));
+  c.media = media::parse_media_config(root.section("media"));
 
   doc.finish();
   c.effective = doc.effective();

@@ -20,6 +20,7 @@
 #include "huntaze/jobs/config.hpp"
 #include "huntaze/mail/config.hpp"
 #include "huntaze/redis/config.hpp"
+#include "media/media_config.hpp"
 
 namespace huntaze::app {
 
@@ -62,6 +63,7 @@ struct AppConfig {
   AiConfig ai;
   auth::AuthConfig auth;
   content::ContentConfig content;
+  media::MediaConfig media;
   mail::MailConfig mail;
   http::HttpClientConfig http_client;  // `http_client:` the outbound client
   std::string source;                  // the file it came from ("" when not from a file)

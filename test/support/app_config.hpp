@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/app_config.hpp"
+#include "support/harness.hpp"
 
 namespace huntaze::test {
 
@@ -24,6 +25,9 @@ inline app::AppConfig app_config_for(const std::string& db_url, const redis::Red
   c.redis = redis;
   c.log.level = log::Level::warn;
   c.compute.threads = 1;
+  // Uploads and their derived files go to a directory of the test's own.
+  c.media.storage.local_root = scratch_directory();
+  c.media.storage.spool_dir = c.media.storage.local_root / ".spool";
   return c;
 }
 

@@ -11,6 +11,7 @@ struct DropTestDatabases : Catch::TestEventListenerBase {
   using TestEventListenerBase::TestEventListenerBase;
   void testCaseEnded(const Catch::TestCaseStats& stats) override {
     huntaze::test::drop_created_databases();
+    huntaze::test::remove_scratch_directories();
     TestEventListenerBase::testCaseEnded(stats);
   }
 };

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -118,6 +119,45 @@ void drop_created_databases() {
     PQclear(res);
   }
   PQfinish(conn);
+}
+
+namespace {
+
+struct ScratchDirectories {
+  std::mutex mutex;
+  std::vector<std::filesystem::path> paths;
+};
+ScratchDirectories& scratch_directories() {
+  static ScratchDirectories d;
+  return d;
+}
+
+}  // namespace
+
+std::string scratch_directory() {
+  static std::atomic<int> counter{0};
+  auto path = std::filesystem::temp_directory_path() /
+              ("huntaze-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  auto& d = scratch_directories();
+  std::lock_guard lock(d.mutex);
+  d.paths.push_back(path);
+  return path.string();
+}
+
+void remove_scratch_directories() {
+  auto& d = scratch_directories();
+  std::vector<std::filesystem::path> paths;
+  {
+    std::lock_guard lock(d.mutex);
+    paths.swap(d.paths);
+  }
+  for (const auto& p : paths) {
+    std::error_code ec;
+    std::filesystem::remove_all(p, ec);
+    if (ec) std::fprintf(stderr, "test harness: cannot remove %s: %s\n", p.c_str(), ec.message().c_str());
+  }
 }
 
 redis::RedisConfig shared_redis_config() {

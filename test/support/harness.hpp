@@ -70,6 +70,10 @@ std::string new_database_url(const std::string& templ);
 // listener in catch_main.cpp, when the test's servers are gone; failures are
 // printed, not thrown. A crashed test leaves its databases for scripts/test.
 void drop_created_databases();
+// A new empty directory under the system's temporary directory, removed
+// with everything in it when the test case ends (the same listener).
+std::string scratch_directory();
+void remove_scratch_directories();
 // Runs one statement as the admin user against database `url` (synchronous
 // libpq; test set-up only).
 void admin_exec(const std::string& url, const std::string& sql);
