@@ -4,7 +4,8 @@
 //
 // Codes: empty_file, not_a_video, unsupported_container, unsupported_codec,
 // too_long, resolution_too_large, too_many_streams, corrupt, truncated, timeout,
-// no_audio (transcripts only).
+// no_audio (transcripts only), encode_failed (renditions only: the H.264 or
+// AAC encoder refused what it was given, or is missing from this FFmpeg).
 #pragma once
 
 #include <stdexcept>

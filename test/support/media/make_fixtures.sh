@@ -51,6 +51,10 @@ ff -f lavfi -i "$(ramp 320x180 6 30)" -c:v libvpx-vp9 -deadline realtime -cpu-us
 # HEVC, tagged as Apple devices do.
 ff -f lavfi -i "$(ramp 640x360 4 30)" -c:v libx265 -preset ultrafast -x265-params "keyint=15:min-keyint=15:log-level=error" \
    -tag:v hvc1 -pix_fmt yuv420p hevc.mp4
+# A busy picture (moving pattern under fresh grain every frame) at a high
+# rate: costly to encode, so a rendition's size target really constrains it.
+ff -f lavfi -i "testsrc2=s=320x180:r=30:d=4,noise=alls=16:allf=t" -f lavfi -i "sine=frequency=440:duration=4" \
+   -c:v libx264 -preset veryfast -crf 20 -pix_fmt yuv420p -c:a aac -b:a 64k -shortest busy.mp4
 # Wider than any accepted video (8K is 7680).
 ff -f lavfi -i "color=c=gray:s=8192x64:r=1:d=1" -c:v libx264 -preset ultrafast -pix_fmt yuv420p huge_dimensions.mp4
 # AVI: a real video in a container the service does not take.
