@@ -5,9 +5,12 @@
 #   - probe + 16-frame grid with our code (bench_media) on one decoder thread
 #     and on one per core;
 #   - the same job by the FFmpeg CLI two ways: the best invocation (decode key
-#     frames only, pick 16, tile) and the naive one (decode everything, fps, tile).
+#     frames only, pick 16, tile) and the naive one (decode everything, fps, tile);
+#   - the rendition (src/media/rendition.hpp) of the 1080p clip to a 20 MiB
+#     H.264/AAC 720p MP4 on one encoder thread, its time and output size, and
+#     the FFmpeg CLI doing the same encode as a baseline.
 #
-#   bench/media.sh            REPEAT=5 by default
+#   bench/media.sh            REPEAT=5 by default (RENDITION_REPEAT=1: each run takes tens of seconds)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib/common.sh"
 cd "$HUNTAZE_ROOT"
@@ -71,6 +74,22 @@ done
 naive=$(best_of 1 cli_naive "$dir/clip_1080p.mp4")
 log "1080p: CLI naive (full decode) $naive s"
 
+# The rendition: 1080p -> 720p H.264 veryfast + AAC at a 20 MiB target.
+rendition_repeat=${RENDITION_REPEAT:-1}
+out=$(build/release/bench/bench_media --file "$dir/clip_1080p.mp4" --rendition "$dir/rendition.mp4" --target-mib 20 \
+        --threads 1 --repeat "$rendition_repeat")
+read -r r_median r_best r_bytes r_rss r_vrate <<<"$(awk '/^rendition_ms_median/ {m=$2} /^rendition_ms_best/ {b=$2}
+  /^rendition_bytes/ {n=$2} /^peak_rss_mb/ {r=$2} /^video_bit_rate/ {v=$2}
+  END {printf "%.2f %.2f %d %.1f %d\n", m/1000, b/1000, n, r, v}' <<<"$out")"
+log "1080p rendition: $r_median s (best $r_best), $r_bytes bytes of a 20 MiB target, video at $r_vrate b/s, $r_rss MB"
+cli_rendition() {  # the same encode by the CLI, on one thread as ours
+  ff -threads 1 -i "$1" -vf "scale=1280:-2" -c:v libx264 -preset veryfast -threads 1 -b:v "$r_vrate" \
+     -maxrate $(( r_vrate * 2 )) -bufsize $(( r_vrate * 4 )) -pix_fmt yuv420p -c:a aac -b:a 48k -ar 48000 \
+     -movflags +faststart "$dir/cli_rendition.mp4"
+}
+cli_r=$(best_of 1 cli_rendition "$dir/clip_1080p.mp4")
+log "1080p rendition by the CLI: $cli_r s, $(stat -c %s "$dir/cli_rendition.mp4") bytes"
+
 speedup() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", a / b}'; }
 echo "BENCH media_grid_1080p_1thread ${figures[1080p,one]} s"
 echo "BENCH media_grid_1080p_${cores}threads ${figures[1080p,all]} s"
@@ -83,3 +102,7 @@ echo "BENCH media_speedup_vs_naive_1080p $(speedup "$naive" "${figures[1080p,one
 echo "BENCH media_speedup_vs_cli_best_1080p $(speedup "${figures[1080p,cli_best]}" "${figures[1080p,one]}") x"
 echo "BENCH media_peak_rss_1080p ${figures[1080p,rss]} MB"
 echo "BENCH media_peak_rss_4k ${figures[4k,rss]} MB"
+echo "BENCH media_rendition_1080p_20mib ${r_median} s"
+echo "BENCH media_rendition_1080p_20mib_bytes ${r_bytes} bytes"
+echo "BENCH media_rendition_peak_rss ${r_rss} MB"
+echo "BENCH media_cli_rendition_1080p_20mib ${cli_r} s"
