@@ -12,11 +12,33 @@ MediaConfig parse_media_config(config::Node section) {
   c.max_upload = section.get_size("max_upload", c.max_upload, 1u << 20, 64ull << 30);
 
   auto storage = section.section("storage");
-  c.storage.backend = storage.get_enum("backend", c.storage.backend, {"local"});
+  c.storage.backend = storage.get_enum("backend", c.storage.backend, {"local", "s3"});
   c.storage.local_root = storage.get_string("local_root", c.storage.local_root.string());
   if (c.storage.local_root.empty()) storage.fail("local_root", "must name a directory");
   c.storage.spool_dir = storage.get_string("spool_dir", "");
   if (c.storage.spool_dir.empty()) c.storage.spool_dir = c.storage.local_root / ".spool";
+  auto s3 = storage.section("s3");
+  auto& b = c.storage.s3;
+  b.endpoint = s3.get_string("endpoint", "");
+  b.public_endpoint = s3.get_string("public_endpoint", "");
+  b.region = s3.get_string("region", b.region);
+  b.bucket = s3.get_string("bucket", "");
+  b.access_key = s3.get_string("access_key", "");
+  b.secret_key = s3.get_secret("secret_key");
+  b.path_style = s3.get_bool("path_style", b.path_style);
+  b.part_size = s3.get_size("part_size", b.part_size, storage::kS3MinPartSize, storage::kS3MaxPartSize);
+  b.multipart_threshold =
+      s3.get_size("multipart_threshold", b.multipart_threshold, storage::kS3MinPartSize, storage::kS3MaxPartSize);
+  b.timeout = s3.get_duration("timeout", b.timeout, 1s, 1h);
+  b.temp_dir = c.storage.spool_dir.string();
+  if (c.storage.backend == "s3") {
+    try {
+      storage::validate(b);
+    } catch (const std::invalid_argument& e) {
+      s3.fail("endpoint", e.what());
+    }
+  }
+  s3.finish();
   storage.finish();
 
   c.link_key = section.get_secret("link_key");

@@ -13,6 +13,7 @@
 #include "huntaze/core/secret.hpp"
 #include "media/keyframe_grid.hpp"
 #include "media/media_policy.hpp"
+#include "storage/s3_config.hpp"
 
 namespace huntaze::media {
 
@@ -23,6 +24,9 @@ struct StorageSettings {
   // Uploads are written here while they arrive, then moved (local, same
   // file system) or uploaded (S3). "" = <local_root>/.spool.
   std::filesystem::path spool_dir;
+  // The s3 backend (validated when chosen). Its downloads for processing go
+  // to spool_dir.
+  storage::S3Config s3;
 };
 
 struct TranscriptSettings {

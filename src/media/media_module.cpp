@@ -9,6 +9,7 @@
 #include "media/processing.hpp"
 #include "media/routes.hpp"
 #include "storage/local_blob_store.hpp"
+#include "storage/s3_blob_store.hpp"
 
 namespace huntaze::media {
 
@@ -31,10 +32,14 @@ struct MediaModule::Routes {
 };
 
 MediaModule::MediaModule(MediaDeps deps, MediaConfig config) : deps_(deps), config_(std::move(config)) {
-  auto local = std::make_unique<storage::LocalBlobStore>(config_.storage.local_root, deps_.compute,
-                                                         link_key_or_random(config_.link_key), config_.link_base);
-  local_ = local.get();
-  store_ = std::move(local);
+  if (config_.storage.backend == "s3") {
+    store_ = std::make_unique<storage::S3BlobStore>(config_.storage.s3, deps_.http, deps_.compute);
+  } else {
+    auto local = std::make_unique<storage::LocalBlobStore>(config_.storage.local_root, deps_.compute,
+                                                           link_key_or_random(config_.link_key), config_.link_base);
+    local_ = local.get();
+    store_ = std::move(local);
+  }
   std::error_code ec;
   std::filesystem::create_directories(config_.storage.spool_dir, ec);
   if (ec)

@@ -7,6 +7,7 @@
 
 #include "media_fixture.hpp"
 #include "storage/signed_url.hpp"
+#include "support/s3_server.hpp"
 
 using namespace huntaze;
 using namespace huntaze::test::mediat;
@@ -382,4 +383,48 @@ TEST_CASE("media: settings and media.lifecycle delete originals after processing
   CHECK(files_under(m.media_root(), theirs.str("id") + "/original") == 1);
   CHECK_FALSE(fs::exists(spool / "upload-old"));
   CHECK(fs::exists(spool / "upload-new"));
+}
+
+TEST_CASE("media: with the S3 backend, uploads and derived files go to the bucket and links are presigned", "[media][s3]") {
+  test::S3Server s3;
+  MediaApp m([&](app::AppConfig& c) {
+    c.media.storage.backend = "s3";
+    auto& b = c.media.storage.s3;
+    b.endpoint = s3.endpoint();
+    b.bucket = test::kS3Bucket;
+    b.access_key = "S3RVER";
+    b.secret_key = Secret("S3RVER");
+    b.temp_dir = c.media.storage.spool_dir.string();
+  });
+  auto u = m.app.sign_up_and_log_in("creator@example.com");
+  const std::string video = fixture("landscape.mp4");
+  Reply up = m.upload(u.access, video);
+  REQUIRE(up.status == 201);
+  json::object done = m.wait_processed(u.access, up.str("id"));
+  REQUIRE(done.at("status") == "ready");
+  CHECK(done.at("probe").at("grid").at("frames").as_array().size() == 16);
+  CHECK_FALSE(done.at("analysis").is_null());
+
+  // Nothing stays on local disk: the spool file went up, the download for
+  // processing was temporary.
+  CHECK(files_under(m.media_root(), "") == 0);
+  const std::string prefix = s3.endpoint();
+  auto fetch = [&](const json::value& url) {
+    const std::string text(url.as_string());
+    REQUIRE(text.starts_with(prefix + "/" + test::kS3Bucket + "/ws/" + u.workspace + "/"));
+    CHECK(text.find("X-Amz-Signature=") != std::string::npos);
+    return test::http_get(s3.port(), text.substr(prefix.size()));
+  };
+  const auto& urls = done.at("urls").as_object();
+  auto original = fetch(urls.at("original"));
+  CHECK(original.status == 200);
+  CHECK(original.body == video);
+  auto grid = fetch(urls.at("grid"));
+  CHECK(grid.status == 200);
+  CHECK(grid.body.substr(0, 2) == "\xFF\xD8");
+
+  // Deleting removes the objects from the bucket.
+  const std::string grid_url(urls.at("grid").as_string());
+  CHECK(m.app.as(u.access, "DELETE", "/api/v1/media/" + up.str("id")).status == 204);
+  CHECK(test::http_get(s3.port(), grid_url.substr(prefix.size())).status == 404);
 }

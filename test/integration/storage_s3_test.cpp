@@ -28,6 +28,7 @@
 #include "storage/s3_blob_store.hpp"
 #include "support/child_process.hpp"
 #include "support/io_threads.hpp"
+#include "support/s3_server.hpp"
 #include "support/test_server.hpp"
 
 using namespace huntaze;
@@ -38,32 +39,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kBucket = "huntaze-test";
+constexpr const char* kBucket = test::kS3Bucket;
+using test::S3Server;
 constexpr size_t kMiB = 1 << 20;
-
-// s3rver on a free port, stopped with the test.
-class S3Server {
- public:
-  S3Server() {
-    const char* script = std::getenv("HUNTAZE_TEST_S3_SERVER");
-    if (!script || !*script)
-      throw std::runtime_error(
-          "HUNTAZE_TEST_S3_SERVER is not set (scripts/test sets it to test/support/s3/server.mjs)");
-    process_ = std::make_unique<test::ChildProcess>("/usr/bin/env",
-                                                    std::vector<std::string>{"node", script, "--bucket", kBucket});
-    const std::string ready = process_->wait_for_line("ready ", 30s);
-    port_ = std::stoi(ready.substr(6));
-  }
-  ~S3Server() {
-    process_->signal(SIGTERM);
-    if (!process_->wait(5s)) process_->signal(SIGKILL);
-  }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  std::unique_ptr<test::ChildProcess> process_;
-  int port_ = 0;
-};
 
 // A directory removed with the test.
 struct TempDir {
