@@ -184,11 +184,12 @@ asio::awaitable<std::optional<Assets::Claim>> Assets::claim(Uuid id) {
   auto rows = co_await db_.query(
       "UPDATE media.assets SET status = 'processing', attempts = attempts + 1, updated_at = $2 "
       "WHERE id = $1 AND status IN ('uploaded', 'processing') "
-      "RETURNING workspace_id, original_key, original_name, attempts",
+      "RETURNING workspace_id, original_key, original_name, attempts, size_bytes",
       id, at);
   if (rows.empty()) co_return std::nullopt;
   const auto& r = rows.front();
-  co_return Claim{r.get<Uuid>(0), r.get<std::optional<std::string>>(1), r.get<std::string>(2), r.get<int32_t>(3)};
+  co_return Claim{r.get<Uuid>(0), r.get<std::optional<std::string>>(1), r.get<std::string>(2), r.get<int32_t>(3),
+                  static_cast<uint64_t>(r.get<int64_t>(4))};
 }
 
 asio::awaitable<bool> Assets::finish_ready(Uuid id, const Outcome& o) {
@@ -211,6 +212,12 @@ asio::awaitable<bool> Assets::finish_ready(Uuid id, const Outcome& o) {
     done = true;
     auto event = asset_event("media.ready", rows.front().get<Uuid>(0), o.event_data);
     co_await queue_.publish(tx, std::move(event));
+    if (o.rendition) {
+      jobs::NewJob job{.kind = kRenditionKind,
+                       .payload = json::serialize(json::object{{"asset_id", id.str()}}),
+                       .unique_key = "media.rendition:" + id.str()};
+      co_await queue_.enqueue(tx, std::move(job));
+    }
   });
   co_return done;
 }

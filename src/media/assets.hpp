@@ -20,6 +20,7 @@
 namespace huntaze::media {
 
 inline constexpr const char* kProcessKind = "media.process";
+inline constexpr const char* kRenditionKind = "media.rendition";
 
 struct AssetRow {
   Uuid id;
@@ -92,6 +93,7 @@ class Assets {
     std::optional<std::string> original_key;
     std::string original_name;
     int attempts = 0;
+    uint64_t size_bytes = 0;
   };
   // Marks the asset processing (from uploaded, or processing left by a
   // crashed attempt); nullopt when it is gone or already finished.
@@ -105,6 +107,7 @@ class Assets {
     std::optional<std::string> analysis_json;
     std::optional<std::string> analysis_error;
     std::string event_data;  // the media.ready event's JSON
+    bool rendition = false;  // enqueue media.rendition with it
   };
   // processing -> ready, with the media.ready event in the same transaction.
   // False when the asset is no longer processing (deleted meanwhile).

@@ -5,7 +5,9 @@ namespace huntaze::media {
 using namespace std::chrono_literals;
 
 // Durations of whole seconds.
-constexpr auto seconds = [](std::chrono::milliseconds ms) { return std::chrono::duration_cast<std::chrono::seconds>(ms); };
+constexpr auto seconds = [](std::chrono::milliseconds ms) {
+  return std::chrono::duration_cast<std::chrono::seconds>(ms);
+};
 
 MediaConfig parse_media_config(config::Node section) {
   MediaConfig c;
@@ -71,6 +73,13 @@ MediaConfig parse_media_config(config::Node section) {
   transcript.finish();
   c.analysis = section.get_bool("analysis", c.analysis);
 
+  auto rendition = section.section("rendition");
+  c.rendition.enabled = rendition.get_bool("enabled", c.rendition.enabled);
+  c.rendition.target_bytes = rendition.get_size("target", c.rendition.target_bytes, 1u << 20, 4ull << 30);
+  c.rendition.max_long_side =
+      static_cast<int>(rendition.get_int("max_long_side", c.rendition.max_long_side, 240, 3840));
+  c.rendition.deadline = rendition.get_duration("deadline", c.rendition.deadline, 10s, 2h);
+  rendition.finish();
   c.temp_upload_ttl = seconds(section.get_duration("temp_upload_ttl", c.temp_upload_ttl, 1h, std::chrono::days(90)));
   c.original_grace = seconds(section.get_duration("original_grace", c.original_grace, 0s, std::chrono::days(90)));
   section.finish();

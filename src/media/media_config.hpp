@@ -35,6 +35,13 @@ struct TranscriptSettings {
   double max_seconds = 600;      // audio beyond this is cut before transcribing
 };
 
+struct RenditionSettings {
+  bool enabled = false;               // media.rendition after processing, on the low-priority queue media_low
+  uint64_t target_bytes = 20u << 20;  // originals no larger than this get none
+  int max_long_side = 1280;           // 720p
+  std::chrono::milliseconds deadline{std::chrono::minutes(10)};
+};
+
 struct MediaConfig {
   uint64_t max_upload = 2ull << 30;  // one file; larger -> 413
   StorageSettings storage;
@@ -50,6 +57,7 @@ struct MediaConfig {
   std::chrono::milliseconds processing_deadline{std::chrono::minutes(2)};  // the CPU stages of one video
   TranscriptSettings transcript;
   bool analysis = true;  // grid + transcript + metadata to the `vision` task
+  RenditionSettings rendition;
   // media.lifecycle (hourly): spool files older than this are leftovers of
   // a crash mid-upload and are deleted...
   std::chrono::seconds temp_upload_ttl{std::chrono::days(7)};

@@ -7,6 +7,7 @@
 #include "media/assets.hpp"
 #include "media/lifecycle.hpp"
 #include "media/processing.hpp"
+#include "media/rendition_job.hpp"
 #include "media/routes.hpp"
 #include "storage/local_blob_store.hpp"
 #include "storage/s3_blob_store.hpp"
@@ -47,6 +48,7 @@ MediaModule::MediaModule(MediaDeps deps, MediaConfig config) : deps_(deps), conf
                                 ec.message());
   assets_ = std::make_unique<Assets>(deps_.db, deps_.queue, deps_.clock);
   processor_ = std::make_unique<Processor>(*assets_, *store_, deps_.compute, deps_.router, config_);
+  rendition_ = std::make_unique<RenditionJob>(deps_.db, *store_, deps_.compute, deps_.clock, config_);
   lifecycle_ = std::make_unique<Lifecycle>(deps_.db, *store_, deps_.compute, deps_.clock, config_);
   routes_ = std::make_unique<Routes>(
       Routes{RouteDeps{*assets_, *store_, deps_.db, deps_.compute, deps_.clock, deps_.guard, deps_.plans, config_}});
@@ -70,6 +72,15 @@ void MediaModule::register_jobs(jobs::JobRegistry& registry) {
   registry.add(
       kProcessKind, [this](jobs::JobContext& job) { return processor_->run(job); },
       jobs::KindOptions{.queue = "media", .policy = policy});
+  // An encode takes about half the video's length per core: one attempt
+  // may take long, and a failure is rarely worth many more.
+  jobs::RetryPolicy encode;
+  encode.max_attempts = 3;
+  encode.backoff_base = std::chrono::minutes(1);
+  encode.timeout = config_.rendition.deadline + std::chrono::minutes(5);
+  registry.add(
+      kRenditionKind, [this](jobs::JobContext& job) { return rendition_->run(job); },
+      jobs::KindOptions{.queue = "media_low", .policy = encode});
   registry.add(kLifecycleKind,
                [this](jobs::JobContext& job) -> asio::awaitable<void> { co_await lifecycle_->run(&job); });
 }

@@ -9,6 +9,7 @@
 //                     GET|PUT /api/v1/media/settings     delete_originals
 //   file_route.cpp    GET /api/v1/files/{key}            signed links to local blobs, with Range
 //   processing.cpp    media.process (queue `media`)
+//   rendition_job.cpp media.rendition (queue `media_low`, when media.rendition.enabled)
 //   lifecycle.cpp     media.lifecycle (hourly): crash leftovers, originals per settings
 //
 // Roles: viewers read; managers upload, reprocess and delete. API keys need
@@ -59,6 +60,7 @@ struct MediaDeps {
 class Assets;
 class Processor;
 class Lifecycle;
+class RenditionJob;
 
 class MediaModule final : public content::MediaUsageSource {
  public:
@@ -83,6 +85,7 @@ class MediaModule final : public content::MediaUsageSource {
   std::unique_ptr<Assets> assets_;
   std::unique_ptr<Processor> processor_;
   std::unique_ptr<Lifecycle> lifecycle_;
+  std::unique_ptr<RenditionJob> rendition_;
   struct Routes;
   std::unique_ptr<Routes> routes_;
 };

@@ -199,6 +199,8 @@ asio::awaitable<void> Processor::run(jobs::JobContext& job) {
                                                       {"width", made->grid.info.display_width},
                                                       {"height", made->grid.info.display_height},
                                                       {"analysis", outcome.analysis_json.has_value()}});
+    // A rendition only when it can be smaller than what was uploaded.
+    outcome.rendition = config_.rendition.enabled && claim->size_bytes > config_.rendition.target_bytes;
     co_await assets_.finish_ready(id, outcome);
   } catch (const jobs::JobCancelled&) {
     throw;  // the job system hands it back; the asset stays processing for the next attempt

@@ -385,7 +385,8 @@ TEST_CASE("media: settings and media.lifecycle delete originals after processing
   CHECK(fs::exists(spool / "upload-new"));
 }
 
-TEST_CASE("media: with the S3 backend, uploads and derived files go to the bucket and links are presigned", "[media][s3]") {
+TEST_CASE("media: with the S3 backend, uploads and derived files go to the bucket and links are presigned",
+          "[media][s3]") {
   test::S3Server s3;
   MediaApp m([&](app::AppConfig& c) {
     c.media.storage.backend = "s3";
@@ -427,4 +428,39 @@ TEST_CASE("media: with the S3 backend, uploads and derived files go to the bucke
   const std::string grid_url(urls.at("grid").as_string());
   CHECK(m.app.as(u.access, "DELETE", "/api/v1/media/" + up.str("id")).status == 204);
   CHECK(test::http_get(s3.port(), grid_url.substr(prefix.size())).status == 404);
+}
+
+TEST_CASE("media: media.rendition makes a smaller H.264 copy after processing", "[media]") {
+  MediaApp m([](app::AppConfig& c) {
+    c.media.rendition.enabled = true;
+    c.media.rendition.target_bytes = 250 * 1000;
+    c.media.rendition.max_long_side = 320;
+  });
+  auto u = m.app.sign_up_and_log_in("creator@example.com");
+  const std::string video = fixture("busy.mp4");
+  Reply up = m.upload(u.access, video);
+  REQUIRE(up.status == 201);
+  const json::object done = m.wait_processed(u.access, up.str("id"));
+  REQUIRE(done.at("status") == "ready");
+  CHECK(test::eventually(
+      [&] {
+        return m.app.scalar("SELECT count(*) FROM jobs.jobs WHERE kind = 'media.rendition' AND state = 'completed'") ==
+               "1";
+      },
+      120s));
+  Reply after = m.app.as(u.access, "GET", "/api/v1/media/" + up.str("id"));
+  REQUIRE_FALSE(after.body.at("urls").at("rendition").is_null());
+  auto rendition = m.fetch(std::string(after.body.at("urls").at("rendition").as_string()));
+  CHECK(rendition.status == 200);
+  CHECK(rendition.header("content-type") == "video/mp4");
+  CHECK(rendition.body.substr(4, 4) == "ftyp");
+  CHECK(rendition.body.size() < video.size());
+  CHECK(after.body.at("stored_bytes").to_number<int64_t>() ==
+        done.at("stored_bytes").to_number<int64_t>() + static_cast<int64_t>(rendition.body.size()));
+
+  // A small original gets none.
+  Reply small = m.upload(u.access, fixture("no_audio.mp4"));
+  REQUIRE(small.status == 201);
+  m.wait_processed(u.access, small.str("id"));
+  CHECK(m.app.scalar("SELECT count(*) FROM jobs.jobs WHERE kind = 'media.rendition'") == "1");
 }

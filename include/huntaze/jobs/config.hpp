@@ -25,7 +25,7 @@ struct JobsConfig {
   // Run workers in this process. Enqueueing works either way.
   bool workers = true;
   // Concurrent jobs per queue in this process. Queues not listed get `default`'s.
-  std::map<std::string, int> queues{{"default", 16}, {"ai", 64}, {"media", 2}};
+  std::map<std::string, int> queues{{"default", 16}, {"ai", 64}, {"media", 2}, {"media_low", 1}};
   // Jobs claimed beyond the free slots, so a slot freed finds work waiting.
   int prefetch = 4;
   // How often an idle worker looks for work when no notification arrived.
