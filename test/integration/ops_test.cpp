@@ -116,7 +116,8 @@ TEST_CASE("an unreachable database fails start-up instead of serving half a proc
   app.wait();
 }
 
-TEST_CASE("serve with jobs.admin_api lists the product schedules on the admin listener and guards them on the main one", "[ops][jobs]") {
+TEST_CASE("serve with jobs.admin_api lists the product schedules on the admin listener and guards them on the main one",
+          "[ops][jobs]") {
   auto config = config_for(test::fresh_database_url(), test::shared_redis_config());
   config.metrics.listen = "127.0.0.1:" + std::to_string(test::free_port());
   config.jobs.admin_api = true;
@@ -131,7 +132,7 @@ TEST_CASE("serve with jobs.admin_api lists the product schedules on the admin li
   CHECK(names == std::vector<std::string>{"ai.budget_reconcile", "ai.prompt_samples_prune", "ai.usage_partitions",
                                           "auth.prune", "billing.monthly", "content.archive", "content.partitions",
                                           "content.prune", "events.dispatch", "insights.daily", "jobs.prune",
-                                          "offers.activate", "offers.expire", "posts.due"});
+                                          "media.lifecycle", "offers.activate", "offers.expire", "posts.due"});
   CHECK(test::http_get(app.admin_port(), "/api/v1/admin/jobs?state=discarded").status == 200);
   CHECK(test::http_get(app.port(), "/api/v1/admin/jobs").status == 401);  // the main listener wants a platform admin
   app.request_stop();
