@@ -5,6 +5,7 @@
 #include "auth/routes.hpp"
 #include "auth/tokens.hpp"
 #include "huntaze/core/time_format.hpp"
+#include "huntaze/http/json_api.hpp"
 
 namespace huntaze::auth {
 
@@ -21,19 +22,8 @@ constexpr int64_t kMaxMembershipsPerUser = 100;
 
 using Pass = asio::awaitable<http::Response>;
 
-Requirement need(Role role, std::optional<Scope> scope = std::nullopt) {
-  return Requirement{.workspace = true, .role = role, .scope = scope};
-}
-
-json::value opt_time(const std::optional<db::Timestamp>& t) {
-  return t ? json::value(format_iso8601(*t)) : json::value(nullptr);
-}
-
-Uuid path_id(const http::Request& req, std::string_view name, const char* what) {
-  auto id = Uuid::parse(req.param(name));
-  if (!id) throw ApiError::not_found(std::string(what) + " not found");
-  return *id;
-}
+// Workspace administration is for users: API keys have no say in it.
+Requirement users_only(Role role) { return need(role, std::nullopt); }
 
 Role role_field(JsonBody& body) {
   const std::string text = body.string("role", 16);
@@ -112,7 +102,7 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
              }));
 
   router.patch("/api/v1/workspaces/{workspace_id}",
-               guarded(g, need(Role::owner), [d](http::Request& req, const Access& who) -> Pass {
+               guarded(g, users_only(Role::owner), [d](http::Request& req, const Access& who) -> Pass {
                  JsonBody body(req.body);
                  const std::string name = body.string("name", kMaxNameBytes);
                  body.check();
@@ -140,8 +130,8 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
 
   router.patch(
       "/api/v1/workspaces/{workspace_id}/members/{user_id}",
-      guarded(g, need(Role::owner), [d](http::Request& req, const Access& who) -> Pass {
-        const Uuid member = path_id(req, "user_id", "member");
+      guarded(g, users_only(Role::owner), [d](http::Request& req, const Access& who) -> Pass {
+        const Uuid member = http::path_uuid(req, "user_id", "member");
         JsonBody body(req.body);
         const Role role = role_field(body);
         body.check();
@@ -172,7 +162,7 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
   router.del("/api/v1/workspaces/{workspace_id}/members/{user_id}",
              guarded(g, Requirement{.workspace = true, .role = Role::viewer, .scope = std::nullopt},
                      [d](http::Request& req, const Access& who) -> Pass {
-                       const Uuid member = path_id(req, "user_id", "member");
+                       const Uuid member = http::path_uuid(req, "user_id", "member");
                        if (member != who.principal.user_id && who.role < Role::owner)
                          throw ApiError(403, "forbidden", "only owners remove other members");
                        bool removed = false;
@@ -196,7 +186,7 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
   // ---- invitations ----------------------------------------------------------
   router.post(
       "/api/v1/workspaces/{workspace_id}/invitations",
-      guarded(g, need(Role::manager), [d](http::Request& req, const Access& who) -> Pass {
+      guarded(g, users_only(Role::manager), [d](http::Request& req, const Access& who) -> Pass {
         JsonBody body(req.body);
         const std::string email_text = body.string("email", 254);
         const Role role = role_field(body);
@@ -244,7 +234,7 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
       small);
 
   router.get("/api/v1/workspaces/{workspace_id}/invitations",
-             guarded(g, need(Role::manager), [d](http::Request&, const Access& who) -> Pass {
+             guarded(g, users_only(Role::manager), [d](http::Request&, const Access& who) -> Pass {
                auto rows = co_await d->db.query(
                    "SELECT id, email_normalized, role, created_at, expires_at, accepted_at, revoked_at "
                    "FROM auth.invitations WHERE workspace_id = $1 ORDER BY created_at DESC LIMIT 500",
@@ -256,14 +246,14 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
                                               {"role", r.get<std::string>(2)},
                                               {"created_at", format_iso8601(r.get<db::Timestamp>(3))},
                                               {"expires_at", format_iso8601(r.get<db::Timestamp>(4))},
-                                              {"accepted_at", opt_time(r.get<std::optional<db::Timestamp>>(5))},
-                                              {"revoked_at", opt_time(r.get<std::optional<db::Timestamp>>(6))}});
+                                              {"accepted_at", http::time_or_null(r.get<std::optional<db::Timestamp>>(5))},
+                                              {"revoked_at", http::time_or_null(r.get<std::optional<db::Timestamp>>(6))}});
                co_return json_response(200, json::object{{"items", std::move(items)}});
              }));
 
   router.del("/api/v1/workspaces/{workspace_id}/invitations/{invitation_id}",
-             guarded(g, need(Role::manager), [d](http::Request& req, const Access& who) -> Pass {
-               const Uuid id = path_id(req, "invitation_id", "invitation");
+             guarded(g, users_only(Role::manager), [d](http::Request& req, const Access& who) -> Pass {
+               const Uuid id = http::path_uuid(req, "invitation_id", "invitation");
                auto res = co_await d->db.query(
                    "UPDATE auth.invitations SET revoked_at = $3 WHERE id = $1 AND workspace_id = $2 "
                    "AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -327,7 +317,7 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
   // ---- API keys -------------------------------------------------------------
   router.post(
       "/api/v1/workspaces/{workspace_id}/api-keys",
-      guarded(g, need(Role::owner), [d](http::Request& req, const Access& who) -> Pass {
+      guarded(g, users_only(Role::owner), [d](http::Request& req, const Access& who) -> Pass {
         JsonBody body(req.body);
         const std::string name = body.string("name", kMaxNameBytes);
         const auto scope_names = body.strings("scopes", 3, 16);
@@ -376,14 +366,14 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
                                                    {"prefix", prefix},
                                                    {"scopes", std::move(sc)},
                                                    {"created_at", format_iso8601(now)},
-                                                   {"expires_at", opt_time(expires_at)}});
+                                                   {"expires_at", http::time_or_null(expires_at)}});
         res.headers.set("Cache-Control", "no-store");
         co_return res;
       }),
       small);
 
   router.get("/api/v1/workspaces/{workspace_id}/api-keys",
-             guarded(g, need(Role::manager), [d](http::Request&, const Access& who) -> Pass {
+             guarded(g, users_only(Role::manager), [d](http::Request&, const Access& who) -> Pass {
                auto rows = co_await d->db.query(
                    "SELECT id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at "
                    "FROM auth.api_keys WHERE workspace_id = $1 ORDER BY created_at DESC LIMIT 500",
@@ -397,16 +387,16 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
                                               {"prefix", r.get<std::string>(2)},
                                               {"scopes", std::move(sc)},
                                               {"created_at", format_iso8601(r.get<db::Timestamp>(4))},
-                                              {"expires_at", opt_time(r.get<std::optional<db::Timestamp>>(5))},
-                                              {"last_used_at", opt_time(r.get<std::optional<db::Timestamp>>(6))},
-                                              {"revoked_at", opt_time(r.get<std::optional<db::Timestamp>>(7))}});
+                                              {"expires_at", http::time_or_null(r.get<std::optional<db::Timestamp>>(5))},
+                                              {"last_used_at", http::time_or_null(r.get<std::optional<db::Timestamp>>(6))},
+                                              {"revoked_at", http::time_or_null(r.get<std::optional<db::Timestamp>>(7))}});
                }
                co_return json_response(200, json::object{{"items", std::move(items)}});
              }));
 
   router.del("/api/v1/workspaces/{workspace_id}/api-keys/{key_id}",
-             guarded(g, need(Role::owner), [d](http::Request& req, const Access& who) -> Pass {
-               const Uuid id = path_id(req, "key_id", "API key");
+             guarded(g, users_only(Role::owner), [d](http::Request& req, const Access& who) -> Pass {
+               const Uuid id = http::path_uuid(req, "key_id", "API key");
                bool revoked = false;
                co_await d->db.transaction([&](db::Transaction& tx) -> asio::awaitable<void> {
                  auto res = co_await tx.query(
@@ -425,7 +415,7 @@ void register_workspace_routes(http::Router& router, const RouteDeps& deps) {
 
   // ---- audit ----------------------------------------------------------------
   router.get("/api/v1/workspaces/{workspace_id}/audit",
-             guarded(g, need(Role::owner), [d](http::Request& req, const Access& who) -> Pass {
+             guarded(g, users_only(Role::owner), [d](http::Request& req, const Access& who) -> Pass {
                const PageParams params = page_params(req);
                auto page = co_await list_audit(d->db, who.workspace_id, std::nullopt, params.cursor, params.limit);
                co_return json_response(200, audit_page_json(std::move(page)));

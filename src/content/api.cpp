@@ -4,10 +4,6 @@
 
 namespace huntaze::content {
 
-auth::Requirement need(auth::Role role, auth::Scope scope) {
-  return auth::Requirement{.workspace = true, .role = role, .scope = scope};
-}
-
 ApiError ai_failure(const ai_router::AiError& e) {
   if (e.kind() == ai_router::AiError::Kind::unknown_task)
     return ApiError::unavailable("ai_not_configured", std::string("the AI routes are not configured: ") + e.what());

@@ -22,8 +22,7 @@
 
 namespace huntaze::content {
 
-// A workspace route for `role` and up; API keys need `scope`.
-auth::Requirement need(auth::Role role, auth::Scope scope = auth::scope_read);
+using auth::need;
 
 // The shared JSON conventions (huntaze/http/json_api.hpp), by their short names.
 using http::json_response;

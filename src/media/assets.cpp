@@ -45,6 +45,10 @@ AssetRow read_row(const db::Row& r) {
   return a;
 }
 
+// What a workspace stores: the quota's and the invoice's figure.
+constexpr const char* kWorkspaceBytes =
+    "SELECT coalesce(sum(stored_bytes), 0)::bigint FROM media.assets WHERE workspace_id = $1";
+
 std::string select_sql(const std::string& where) {
   return std::string("SELECT ") + kColumns + " FROM media.assets " + where;
 }
@@ -53,7 +57,7 @@ jobs::NewJob process_job(Uuid id, int attempt_round) {
   // One live job per asset and round: a reprocess request while a job is
   // still queued does not queue a second one.
   return jobs::NewJob{.kind = kProcessKind,
-                      .payload = json::serialize(json::object{{"asset_id", id.str()}}),
+                      .payload = asset_payload(id),
                       .unique_key = "media:" + id.str() + ":" + std::to_string(attempt_round)};
 }
 
@@ -63,6 +67,23 @@ jobs::Event asset_event(const char* type, Uuid workspace, std::string data) {
 }
 
 }  // namespace
+
+std::string asset_payload(Uuid id) {
+  return json::serialize(json::object{{"asset_id", id.str()}});
+}
+
+Uuid asset_id_of(const jobs::JobContext& job) {
+  if (const auto* o = job.payload().if_object())
+    if (const auto* v = o->if_contains("asset_id"); v && v->is_string())
+      if (auto id = Uuid::parse(v->get_string())) return *id;
+  throw jobs::DiscardJob(job.kind() + ": no asset_id in the payload");
+}
+
+ApiError storage_quota_exceeded(uint64_t quota, uint64_t used, uint64_t size) {
+  return ApiError(402, "storage_quota_exceeded",
+                  "the workspace's plan includes " + std::to_string(quota) + " bytes of storage; " +
+                      std::to_string(used) + " are used and the file has " + std::to_string(size));
+}
 
 Assets::Assets(db::Database& db, jobs::JobQueue& queue, const Clock& clock) : db_(db), queue_(queue), clock_(clock) {}
 
@@ -76,8 +97,7 @@ asio::awaitable<std::optional<AssetRow>> Assets::find_by_hash(Uuid workspace, co
 }
 
 asio::awaitable<uint64_t> Assets::stored_bytes(Uuid workspace) {
-  auto rows = co_await db_.query(
-      "SELECT coalesce(sum(stored_bytes), 0)::bigint FROM media.assets WHERE workspace_id = $1", workspace);
+  auto rows = co_await db_.query(kWorkspaceBytes, workspace);
   co_return static_cast<uint64_t>(rows.front().get<int64_t>(0));
 }
 
@@ -89,18 +109,14 @@ asio::awaitable<Assets::Admission> Assets::admit(const StoredUpload& u, uint64_t
     // Uploads of one workspace admit one at a time, so two that each fit
     // alone cannot both pass the quota check together.
     co_await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('media.quota:' || $1::text, 0))", u.workspace);
-    auto used_rows = co_await tx.query(
-        "SELECT coalesce(sum(stored_bytes), 0)::bigint FROM media.assets WHERE workspace_id = $1", u.workspace);
+    auto used_rows = co_await tx.query(kWorkspaceBytes, u.workspace);
     const auto used = static_cast<uint64_t>(used_rows.front().get<int64_t>(0));
-    if (used + u.size > quota_bytes)
-      throw ApiError(402, "storage_quota_exceeded",
-                     "the workspace's plan includes " + std::to_string(quota_bytes) + " bytes of storage; " +
-                         std::to_string(used) + " are used and the file has " + std::to_string(u.size));
+    if (used + u.size > quota_bytes) throw storage_quota_exceeded(quota_bytes, used, u.size);
     const int64_t size = static_cast<int64_t>(u.size);
     auto rows = co_await tx.query(
         std::string("INSERT INTO media.assets (id, workspace_id, status, original_name, container, content_type, "
-                    "size_bytes, sha256, original_key, stored_bytes, uploaded_by, created_at, updated_at) "
-                    "VALUES ($1, $2, 'uploaded', $3, $4, $5, $6, $7, $8, $6, $9, $10, $10) "
+                    "size_bytes, sha256, original_key, uploaded_by, created_at, updated_at) "
+                    "VALUES ($1, $2, 'uploaded', $3, $4, $5, $6, $7, $8, $9, $10, $10) "
                     "ON CONFLICT (workspace_id, sha256) DO NOTHING RETURNING ") +
             kColumns,
         u.id, u.workspace, u.original_name, u.container, u.content_type, size, hash, u.original_key, u.uploaded_by, at);
@@ -192,34 +208,34 @@ asio::awaitable<std::optional<Assets::Claim>> Assets::claim(Uuid id) {
                   static_cast<uint64_t>(r.get<int64_t>(4))};
 }
 
-asio::awaitable<bool> Assets::finish_ready(Uuid id, const Outcome& o) {
+asio::awaitable<Assets::Finish> Assets::finish_ready(Uuid id, const Outcome& o) {
   const db::Timestamp at(clock_.now());
-  bool done = false;
+  Finish result = Finish::done;
   co_await db_.transaction([&](db::Transaction& tx) -> asio::awaitable<void> {
-    // stored_bytes: the original, what this run made and any rendition (a
-    // reprocess replaces the grid and poster: their old sizes do not count).
     std::optional<db::Json> analysis;
     if (o.analysis_json) analysis = db::Json{*o.analysis_json};
     const db::Json probe{o.probe_json};
     auto rows = co_await tx.query(
         "UPDATE media.assets SET status = 'ready', grid_key = $2, poster_key = $3, "
-        "stored_bytes = (CASE WHEN original_key IS NULL THEN 0 ELSE size_bytes END) + $4 + rendition_bytes, "
+        "derived_bytes = $4, "
         "probe = $5, transcript = $6, analysis = $7, analysis_error = $8, failure_code = NULL, "
         "failure_reason = NULL, processed_at = $9, updated_at = $9 "
         "WHERE id = $1 AND status = 'processing' RETURNING workspace_id",
         id, o.grid_key, o.poster_key, o.derived_bytes, probe, o.transcript, analysis, o.analysis_error, at);
-    if (rows.empty()) co_return;
-    done = true;
+    if (rows.empty()) {
+      auto still = co_await tx.query("SELECT 1 FROM media.assets WHERE id = $1", id);
+      result = still.empty() ? Finish::deleted : Finish::stale;
+      co_return;
+    }
     auto event = asset_event("media.ready", rows.front().get<Uuid>(0), o.event_data);
     co_await queue_.publish(tx, std::move(event));
     if (o.rendition) {
-      jobs::NewJob job{.kind = kRenditionKind,
-                       .payload = json::serialize(json::object{{"asset_id", id.str()}}),
-                       .unique_key = "media.rendition:" + id.str()};
+      jobs::NewJob job{
+          .kind = kRenditionKind, .payload = asset_payload(id), .unique_key = "media.rendition:" + id.str()};
       co_await queue_.enqueue(tx, std::move(job));
     }
   });
-  co_return done;
+  co_return result;
 }
 
 asio::awaitable<bool> Assets::finish_failed(Uuid id, const std::string& code, const std::string& reason) {
@@ -238,6 +254,49 @@ asio::awaitable<bool> Assets::finish_failed(Uuid id, const std::string& code, co
     co_await queue_.publish(tx, std::move(event));
   });
   co_return done;
+}
+
+asio::awaitable<std::optional<Assets::RenditionSource>> Assets::rendition_source(Uuid id) {
+  auto rows = co_await db_.query(
+      "SELECT workspace_id, original_key, size_bytes FROM media.assets "
+      "WHERE id = $1 AND status = 'ready' AND original_key IS NOT NULL",
+      id);
+  if (rows.empty()) co_return std::nullopt;
+  const auto& r = rows.front();
+  co_return RenditionSource{r.get<Uuid>(0), r.get<std::string>(1), static_cast<uint64_t>(r.get<int64_t>(2))};
+}
+
+asio::awaitable<bool> Assets::set_rendition(Uuid id, const std::string& key, uint64_t bytes) {
+  // Whatever the asset's status now: a rendition of its original stays
+  // right through a reprocess, which reads the same original.
+  const db::Timestamp at(clock_.now());
+  const auto size = static_cast<int64_t>(bytes);
+  auto rows = co_await db_.query(
+      "UPDATE media.assets SET rendition_key = $2, rendition_bytes = $3, updated_at = $4 WHERE id = $1 RETURNING id",
+      id, key, size, at);
+  co_return !rows.empty();
+}
+
+asio::awaitable<content::MediaUsage> Assets::usage(Uuid workspace, SysTime from, SysTime to) {
+  const db::Timestamp start(from), end(to);
+  auto rows = co_await db_.query(
+      "SELECT coalesce(sum(stored_bytes), 0)::bigint, "
+      "count(*) FILTER (WHERE processed_at >= $2 AND processed_at < $3) FROM media.assets WHERE workspace_id = $1",
+      workspace, start, end);
+  co_return content::MediaUsage{static_cast<uint64_t>(rows.front().get<int64_t>(0)), rows.front().get<int64_t>(1)};
+}
+
+asio::awaitable<bool> Assets::delete_originals(Uuid workspace) {
+  auto rows = co_await db_.query("SELECT delete_originals FROM media.settings WHERE workspace_id = $1", workspace);
+  co_return !rows.empty() && rows.front().get<bool>(0);
+}
+
+asio::awaitable<void> Assets::set_delete_originals(Uuid workspace, bool value) {
+  const db::Timestamp at(clock_.now());
+  co_await db_.query(
+      "INSERT INTO media.settings (workspace_id, delete_originals, updated_at) VALUES ($1, $2, $3) "
+      "ON CONFLICT (workspace_id) DO UPDATE SET delete_originals = $2, updated_at = $3",
+      workspace, value, at);
 }
 
 }  // namespace huntaze::media

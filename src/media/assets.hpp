@@ -12,15 +12,26 @@
 #include <string>
 #include <vector>
 
+#include "huntaze/content/plans.hpp"
 #include "huntaze/core/clock.hpp"
+#include "huntaze/core/error.hpp"
 #include "huntaze/core/uuid.hpp"
 #include "huntaze/db/database.hpp"
+#include "huntaze/jobs/job_context.hpp"
 #include "huntaze/jobs/job_queue.hpp"
 
 namespace huntaze::media {
 
 inline constexpr const char* kProcessKind = "media.process";
 inline constexpr const char* kRenditionKind = "media.rendition";
+
+// The payload of the jobs about one asset ({"asset_id": ...}), and reading
+// it back; a payload without a valid id throws jobs::DiscardJob.
+std::string asset_payload(Uuid id);
+Uuid asset_id_of(const jobs::JobContext& job);
+
+// 402 storage_quota_exceeded: the file does not fit what the plan includes.
+ApiError storage_quota_exceeded(uint64_t quota, uint64_t used, uint64_t size);
 
 struct AssetRow {
   Uuid id;
@@ -109,11 +120,34 @@ class Assets {
     std::string event_data;  // the media.ready event's JSON
     bool rendition = false;  // enqueue media.rendition with it
   };
-  // processing -> ready, with the media.ready event in the same transaction.
-  // False when the asset is no longer processing (deleted meanwhile).
-  boost::asio::awaitable<bool> finish_ready(Uuid id, const Outcome& outcome);
+  enum class Finish {
+    done,     // the asset moved, and its event is published
+    stale,    // it is no longer processing (another attempt finished it)
+    deleted,  // the row is gone: what this run stored is nobody's
+  };
+  // processing -> ready, with the media.ready event (and media.rendition
+  // when asked) in the same transaction.
+  boost::asio::awaitable<Finish> finish_ready(Uuid id, const Outcome& outcome);
   // processing -> failed, with the media.failed event.
   boost::asio::awaitable<bool> finish_failed(Uuid id, const std::string& code, const std::string& reason);
+
+  // For media.rendition: a ready asset whose original still exists.
+  struct RenditionSource {
+    Uuid workspace;
+    std::string original_key;
+    uint64_t size_bytes = 0;
+  };
+  boost::asio::awaitable<std::optional<RenditionSource>> rendition_source(Uuid id);
+  // Records the stored rendition; false when the asset is gone.
+  boost::asio::awaitable<bool> set_rendition(Uuid id, const std::string& key, uint64_t bytes);
+
+  // What the workspace stores now and how many videos became ready in
+  // [from, to): its invoice's media lines.
+  boost::asio::awaitable<content::MediaUsage> usage(Uuid workspace, SysTime from, SysTime to);
+
+  // media.settings: whether originals are deleted after processing.
+  boost::asio::awaitable<bool> delete_originals(Uuid workspace);
+  boost::asio::awaitable<void> set_delete_originals(Uuid workspace, bool value);
 
  private:
   db::Database& db_;

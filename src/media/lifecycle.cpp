@@ -56,8 +56,7 @@ asio::awaitable<int> Lifecycle::sweep_originals(jobs::JobContext* job) {
         "  JOIN media.settings s ON s.workspace_id = a.workspace_id AND s.delete_originals "
         "  WHERE a.status = 'ready' AND a.original_key IS NOT NULL AND a.processed_at < $2 "
         "  ORDER BY a.processed_at LIMIT $3 FOR UPDATE OF a SKIP LOCKED) "
-        "UPDATE media.assets a SET original_key = NULL, original_deleted_at = $1, "
-        "  stored_bytes = greatest(a.stored_bytes - a.size_bytes, 0), updated_at = $1 "
+        "UPDATE media.assets a SET original_key = NULL, original_deleted_at = $1, updated_at = $1 "
         "FROM doomed WHERE a.id = doomed.id RETURNING doomed.original_key",
         now, before, kBatch);
     for (const auto& r : rows) {

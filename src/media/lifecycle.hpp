@@ -5,8 +5,8 @@
 //   - originals of ready media, media.original_grace after processing, in
 //     workspaces whose settings say delete_originals (GET|PUT
 //     /api/v1/media/settings). The grid, poster, transcript and analysis
-//     stay; the row's original_key becomes null and its bytes stop counting
-//     against the plan's storage.
+//     stay; the row's original_key becomes null, and so its bytes stop
+//     counting against the plan's storage (stored_bytes is computed).
 //
 // Rows change first, blobs go after: a blob whose deletion fails is an
 // orphan (logged), never a row that points at nothing. Batches of 100

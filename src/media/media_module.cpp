@@ -48,10 +48,10 @@ MediaModule::MediaModule(MediaDeps deps, MediaConfig config) : deps_(deps), conf
                                 ec.message());
   assets_ = std::make_unique<Assets>(deps_.db, deps_.queue, deps_.clock);
   processor_ = std::make_unique<Processor>(*assets_, *store_, deps_.compute, deps_.router, config_);
-  rendition_ = std::make_unique<RenditionJob>(deps_.db, *store_, deps_.compute, deps_.clock, config_);
+  rendition_ = std::make_unique<RenditionJob>(*assets_, *store_, deps_.compute, config_);
   lifecycle_ = std::make_unique<Lifecycle>(deps_.db, *store_, deps_.compute, deps_.clock, config_);
   routes_ = std::make_unique<Routes>(
-      Routes{RouteDeps{*assets_, *store_, deps_.db, deps_.compute, deps_.clock, deps_.guard, deps_.plans, config_}});
+      Routes{RouteDeps{*assets_, *store_, deps_.compute, deps_.clock, deps_.guard, deps_.plans, config_}});
 }
 
 MediaModule::~MediaModule() = default;
@@ -90,12 +90,7 @@ void MediaModule::register_schedules(cron::Cron& cron) {
 }
 
 asio::awaitable<content::MediaUsage> MediaModule::usage(Uuid workspace, SysTime from, SysTime to) {
-  const db::Timestamp start(from), end(to);
-  auto rows = co_await deps_.db.query(
-      "SELECT coalesce(sum(stored_bytes), 0)::bigint, "
-      "count(*) FILTER (WHERE processed_at >= $2 AND processed_at < $3) FROM media.assets WHERE workspace_id = $1",
-      workspace, start, end);
-  co_return content::MediaUsage{static_cast<uint64_t>(rows.front().get<int64_t>(0)), rows.front().get<int64_t>(1)};
+  co_return co_await assets_->usage(workspace, from, to);
 }
 
 }  // namespace huntaze::media

@@ -18,9 +18,7 @@ namespace {
 
 using Pass = asio::awaitable<http::Response>;
 
-auth::Requirement need(auth::Role role, auth::Scope scope) {
-  return auth::Requirement{.workspace = true, .role = role, .scope = scope};
-}
+using auth::need;
 
 // ?name= (the file name the user chose): kept for display and downloads
 // only, never for deciding what the file is. At most 255 bytes of UTF-8,
@@ -38,12 +36,6 @@ http::Response asset_response(int status, const AssetRow& row, const RouteDeps& 
   return http::json_response(status, body);
 }
 
-ApiError quota_exceeded(uint64_t quota, uint64_t used, uint64_t size) {
-  return ApiError(402, "storage_quota_exceeded",
-                  "the workspace's plan includes " + std::to_string(quota) + " bytes of storage; " +
-                      std::to_string(used) + " are used and the file has " + std::to_string(size));
-}
-
 Pass upload(const RouteDeps& d, http::Request& req, const auth::Access& who) {
   const Uuid ws = who.workspace_id;
   const std::string name = upload_name(req);
@@ -54,7 +46,7 @@ Pass upload(const RouteDeps& d, http::Request& req, const auth::Access& who) {
     throw ApiError(402, "plan_inactive", "the workspace's plan is " + plan.status + "; uploads are paused");
   const uint64_t used = co_await d.assets.stored_bytes(ws);
   if (auto length = req.body_reader->content_length(); length && used + *length > plan.storage_bytes)
-    throw quota_exceeded(plan.storage_bytes, used, *length);
+    throw storage_quota_exceeded(plan.storage_bytes, used, *length);
 
   SpooledUpload spooled =
       co_await spool_upload(*req.body_reader, d.config.storage.spool_dir, d.config.max_upload, d.compute);
@@ -139,9 +131,8 @@ json::object settings_json(bool delete_originals) {
 }
 
 Pass get_settings(const RouteDeps& d, const auth::Access& who) {
-  auto rows =
-      co_await d.db.query("SELECT delete_originals FROM media.settings WHERE workspace_id = $1", who.workspace_id);
-  co_return http::json_response(200, settings_json(!rows.empty() && rows.front().get<bool>(0)));
+  const bool value = co_await d.assets.delete_originals(who.workspace_id);
+  co_return http::json_response(200, settings_json(value));
 }
 
 Pass put_settings(const RouteDeps& d, http::Request& req, const auth::Access& who) {
@@ -151,11 +142,7 @@ Pass put_settings(const RouteDeps& d, http::Request& req, const auth::Access& wh
     throw ApiError::bad_request("the body must be {\"delete_originals\": true|false}",
                                 {{"delete_originals", "invalid"}});
   const bool value = flag->get_bool();
-  const db::Timestamp at(d.clock.now());
-  co_await d.db.query(
-      "INSERT INTO media.settings (workspace_id, delete_originals, updated_at) VALUES ($1, $2, $3) "
-      "ON CONFLICT (workspace_id) DO UPDATE SET delete_originals = $2, updated_at = $3",
-      who.workspace_id, value, at);
+  co_await d.assets.set_delete_originals(who.workspace_id, value);
   co_return http::json_response(200, settings_json(value));
 }
 

@@ -72,11 +72,7 @@ Processor::Processor(Assets& assets, storage::BlobStore& store, Compute& compute
     : assets_(assets), store_(store), compute_(compute), router_(router), config_(config) {}
 
 asio::awaitable<void> Processor::run(jobs::JobContext& job) {
-  std::optional<Uuid> parsed;
-  if (const auto* o = job.payload().if_object())
-    if (const auto* v = o->if_contains("asset_id"); v && v->is_string()) parsed = Uuid::parse(v->get_string());
-  if (!parsed) throw jobs::DiscardJob("media.process: no asset_id in the payload");
-  const Uuid id = *parsed;
+  const Uuid id = asset_id_of(job);
   const std::string request_id = "media:" + id.str();
 
   auto claim = co_await assets_.claim(id);
@@ -201,7 +197,13 @@ asio::awaitable<void> Processor::run(jobs::JobContext& job) {
                                                       {"analysis", outcome.analysis_json.has_value()}});
     // A rendition only when it can be smaller than what was uploaded.
     outcome.rendition = config_.rendition.enabled && claim->size_bytes > config_.rendition.target_bytes;
-    co_await assets_.finish_ready(id, outcome);
+    const auto finished = co_await assets_.finish_ready(id, outcome);
+    if (finished == Assets::Finish::deleted) {
+      // Deleted while it was processed: the grid and poster stored above
+      // belong to nothing now.
+      co_await store_.remove(outcome.grid_key);
+      co_await store_.remove(outcome.poster_key);
+    }
   } catch (const jobs::JobCancelled&) {
     throw;  // the job system hands it back; the asset stays processing for the next attempt
   } catch (...) {

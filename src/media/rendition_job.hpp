@@ -13,9 +13,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "huntaze/core/clock.hpp"
 #include "huntaze/core/compute.hpp"
-#include "huntaze/db/database.hpp"
 #include "huntaze/jobs/job_context.hpp"
 #include "huntaze/storage/blob_store.hpp"
 #include "media/assets.hpp"
@@ -25,16 +23,14 @@ namespace huntaze::media {
 
 class RenditionJob {
  public:
-  RenditionJob(db::Database& db, storage::BlobStore& store, Compute& compute, const Clock& clock,
-               const MediaConfig& config);
+  RenditionJob(Assets& assets, storage::BlobStore& store, Compute& compute, const MediaConfig& config);
 
   boost::asio::awaitable<void> run(jobs::JobContext& job);
 
  private:
-  db::Database& db_;
+  Assets& assets_;
   storage::BlobStore& store_;
   Compute& compute_;
-  const Clock& clock_;
   const MediaConfig& config_;
 };
 

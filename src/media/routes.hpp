@@ -5,7 +5,6 @@
 #include "huntaze/content/plans.hpp"
 #include "huntaze/core/clock.hpp"
 #include "huntaze/core/compute.hpp"
-#include "huntaze/db/database.hpp"
 #include "huntaze/http/router.hpp"
 #include "huntaze/storage/blob_store.hpp"
 #include "media/assets.hpp"
@@ -20,7 +19,6 @@ namespace huntaze::media {
 struct RouteDeps {
   Assets& assets;
   storage::BlobStore& store;
-  db::Database& db;
   Compute& compute;
   const Clock& clock;
   auth::Guard& guard;

@@ -32,6 +32,15 @@ test::FakeReply model_reply(const test::FakeRequest& r) {
   return reply;
 }
 
+// The code of a streamed answer's error event (the status line said 200).
+std::string streamed_error(const Reply& r) {
+  REQUIRE(r.status == 200);
+  const size_t error = r.raw.find("event: error");
+  REQUIRE(error != std::string::npos);
+  const auto data = json::parse(r.raw.substr(r.raw.find("data: ", error) + 6)).as_object();
+  return std::string(data.at("error").at("code").as_string());
+}
+
 struct SuggestApp {
   explicit SuggestApp(const std::function<void(app::AppConfig&)>& adjust = {})
       : fake(2), app([&](app::AppConfig& c) {
@@ -259,11 +268,7 @@ TEST_CASE("a streamed suggestion that fails after its status line ends with an e
   s.fake.set_default([](const test::FakeRequest&) { return test::FakeOpenAi::error(500, "boom", "down"); });
   Reply r = s.app.as(u.access, "POST", "/api/v1/conversations/" + fan + "/suggestions", "",
                      "Accept: text/event-stream\r\n");
-  REQUIRE(r.status == 200);
-  const size_t error = r.raw.find("event: error");
-  REQUIRE(error != std::string::npos);
-  const auto data = json::parse(r.raw.substr(r.raw.find("data: ", error) + 6)).as_object();
-  CHECK(data.at("error").at("code") == "unavailable");
+  CHECK(streamed_error(r) == "unavailable");
   CHECK(r.raw.find("event: done") == std::string::npos);
   CHECK(s.app.scalar("SELECT count(*) FROM content.suggestions") == "0");
 }
@@ -277,11 +282,7 @@ TEST_CASE("a streamed suggestion that fails for an unexpected reason ends with i
   test::admin_exec(s.app.url, "ALTER TABLE content.suggestions ADD CONSTRAINT refuse_all CHECK (false) NOT VALID");
   Reply r = s.app.as(u.access, "POST", "/api/v1/conversations/" + fan + "/suggestions", "",
                      "Accept: text/event-stream\r\n");
-  REQUIRE(r.status == 200);
-  const size_t error = r.raw.find("event: error");
-  REQUIRE(error != std::string::npos);
-  const auto data = json::parse(r.raw.substr(r.raw.find("data: ", error) + 6)).as_object();
-  CHECK(data.at("error").at("code") == "internal_error");
+  CHECK(streamed_error(r) == "internal_error");
   CHECK(r.raw.find("event: done") == std::string::npos);
   CHECK(r.raw.find("refuse_all") == std::string::npos);  // the database's words stay in the log
 }

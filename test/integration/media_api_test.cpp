@@ -115,6 +115,15 @@ TEST_CASE("media: signed links serve the files, with Range, and refuse tampering
   CHECK(whole.header("content-type") == "video/mp4");
   CHECK(whole.header("content-length") == std::to_string(video.size()));
 
+  // HEAD: the same length and headers, no body.
+  test::HttpConnection head(m.app.app->port());
+  head.send("HEAD " + original + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto headers = head.read_response(true);
+  CHECK(headers.status == 200);
+  CHECK(headers.header("content-length") == std::to_string(video.size()));
+  CHECK(headers.body.empty());
+  CHECK(head.get("/healthz").status == 200);  // nothing was left unread on the connection
+
   auto first = m.fetch(original, "Range: bytes=0-99\r\n");
   CHECK(first.status == 206);
   CHECK(first.body == video.substr(0, 100));
@@ -216,9 +225,7 @@ TEST_CASE("media: model trouble leaves the asset ready with the reason instead o
           .body = test::FakeOpenAi::completion(R"({"description":"no captions","content_rating":"general"})")};
     });
     auto u = m.app.sign_up_and_log_in("creator@example.com");
-    Reply up = m.upload(u.access, fixture("landscape.mp4"));
-    REQUIRE(up.status == 201);
-    json::object done = m.wait_processed(u.access, up.str("id"));
+    json::object done = m.upload_processed(u.access, fixture("landscape.mp4"));
     CHECK(done.at("status") == "ready");
     CHECK(done.at("analysis").is_null());
     CHECK(std::string(done.at("analysis_error").as_string()).find("captions") != std::string::npos);
@@ -228,9 +235,7 @@ TEST_CASE("media: model trouble leaves the asset ready with the reason instead o
     MediaApp m;
     m.fake.set_default([](const test::FakeRequest&) { return test::FakeOpenAi::error(500, "boom", "down"); });
     auto u = m.app.sign_up_and_log_in("creator@example.com");
-    Reply up = m.upload(u.access, fixture("landscape.mp4"));
-    REQUIRE(up.status == 201);
-    json::object done = m.wait_processed(u.access, up.str("id"));
+    json::object done = m.upload_processed(u.access, fixture("landscape.mp4"));
     CHECK(done.at("status") == "ready");
     CHECK(done.at("attempts") == 2);
     CHECK(done.at("analysis").is_null());
@@ -246,9 +251,7 @@ TEST_CASE("media: model trouble leaves the asset ready with the reason instead o
       c.ai.catalog.routes.erase("transcribe");
     });
     auto u = m.app.sign_up_and_log_in("creator@example.com");
-    Reply up = m.upload(u.access, fixture("landscape.mp4"));
-    REQUIRE(up.status == 201);
-    json::object done = m.wait_processed(u.access, up.str("id"));
+    json::object done = m.upload_processed(u.access, fixture("landscape.mp4"));
     CHECK(done.at("status") == "ready");
     CHECK(std::string(done.at("analysis_error").as_string()).find("not configured") != std::string::npos);
     CHECK(done.at("attempts") == 1);
@@ -362,12 +365,7 @@ TEST_CASE("media: settings and media.lifecycle delete originals after processing
   fs::last_write_time(spool / "upload-old", fs::file_time_type::clock::now() - std::chrono::hours(24 * 8));
 
   REQUIRE(m.app.as(owner.access, "POST", "/api/v1/admin/schedules/media.lifecycle/run").status < 300);
-  CHECK(test::eventually(
-      [&] {
-        return m.app.scalar("SELECT count(*) FROM jobs.jobs WHERE kind = 'media.lifecycle' AND state = 'completed'") ==
-               "1";
-      },
-      20s));
+  CHECK(m.jobs_completed("media.lifecycle", 1, 20s));
 
   Reply after = m.app.as(owner.access, "GET", "/api/v1/media/" + mine.str("id"));
   CHECK(after.body.at("status") == "ready");
@@ -442,12 +440,7 @@ TEST_CASE("media: media.rendition makes a smaller H.264 copy after processing", 
   REQUIRE(up.status == 201);
   const json::object done = m.wait_processed(u.access, up.str("id"));
   REQUIRE(done.at("status") == "ready");
-  CHECK(test::eventually(
-      [&] {
-        return m.app.scalar("SELECT count(*) FROM jobs.jobs WHERE kind = 'media.rendition' AND state = 'completed'") ==
-               "1";
-      },
-      120s));
+  CHECK(m.jobs_completed("media.rendition", 1, 120s));
   Reply after = m.app.as(u.access, "GET", "/api/v1/media/" + up.str("id"));
   REQUIRE_FALSE(after.body.at("urls").at("rendition").is_null());
   auto rendition = m.fetch(std::string(after.body.at("urls").at("rendition").as_string()));

@@ -69,8 +69,8 @@ TEST_CASE("media assets: admission enqueues processing; ready and failed publish
   outcome.probe_json = R"({"width":640})";
   outcome.event_data = R"({"id":"x"})";
   outcome.rendition = true;
-  CHECK(f.block(f.assets->finish_ready(u.id, outcome)));
-  CHECK_FALSE(f.block(f.assets->finish_ready(u.id, outcome)));  // no longer processing
+  CHECK(f.block(f.assets->finish_ready(u.id, outcome)) == media::Assets::Finish::done);
+  CHECK(f.block(f.assets->finish_ready(u.id, outcome)) == media::Assets::Finish::stale);  // no longer processing
   CHECK(f.events("media.ready") == 1);
   CHECK(f.count("kind = 'event:test.media' AND payload->'attributes'->>'creator_id' = '" + std::string(kWorkspace) +
                 "'") == 1);
@@ -109,4 +109,47 @@ TEST_CASE("media assets: uploads racing for the last of the quota are admitted o
   for (auto& r : racers) answers.insert(r.get());
   CHECK(answers == std::multiset<int>{201, 402, 402, 402});
   CHECK(f.count("kind = 'media.process'") == 1);
+}
+
+TEST_CASE("media assets: an asset deleted while processed; stored bytes and the invoice's usage", "[media]") {
+  AssetsFixture f;
+  const Uuid ws = *Uuid::parse(kWorkspace);
+  const auto gone = f.upload("g", 700);
+  REQUIRE(f.block(f.assets->admit(gone, 1 << 20)).created);
+  REQUIRE(f.block(f.assets->claim(gone.id)));
+  REQUIRE(f.block(f.assets->remove(ws, gone.id)));
+  media::Assets::Outcome outcome;
+  outcome.grid_key = "g";
+  outcome.poster_key = "p";
+  outcome.probe_json = "{}";
+  outcome.event_data = "{}";
+  // The processor removes what it stored when it hears this.
+  CHECK(f.block(f.assets->finish_ready(gone.id, outcome)) == media::Assets::Finish::deleted);
+  CHECK(f.events("media.ready") == 0);
+
+  // stored_bytes follows the parts that exist: original, grid and poster, rendition.
+  const auto u = f.upload("h", 1000);
+  REQUIRE(f.block(f.assets->admit(u, 1 << 20)).created);
+  CHECK(f.block(f.assets->stored_bytes(ws)) == 1000);
+  REQUIRE(f.block(f.assets->claim(u.id)));
+  outcome.derived_bytes = 30;
+  REQUIRE(f.block(f.assets->finish_ready(u.id, outcome)) == media::Assets::Finish::done);
+  CHECK(f.block(f.assets->stored_bytes(ws)) == 1030);
+  CHECK(f.block(f.assets->set_rendition(u.id, "r", 200)));
+  CHECK(f.block(f.assets->set_rendition(u.id, "r", 150)));  // a new rendition replaces the old one's bytes
+  CHECK(f.block(f.assets->stored_bytes(ws)) == 1180);
+  f.query("UPDATE media.assets SET original_key = NULL WHERE id = $1::uuid", test::dbt::params(u.id.str()));
+  CHECK(f.block(f.assets->stored_bytes(ws)) == 180);
+  CHECK_FALSE(f.block(f.assets->set_rendition(gone.id, "r", 1)));
+
+  // The invoice's figures: bytes now, videos that became ready in the period.
+  const SysTime now = f.clock.now();
+  auto month = f.block(f.assets->usage(ws, now - std::chrono::hours(1), now + std::chrono::hours(1)));
+  CHECK(month.storage_bytes == 180);
+  CHECK(month.videos == 1);
+  auto before = f.block(f.assets->usage(ws, now - std::chrono::hours(48), now - std::chrono::hours(24)));
+  CHECK(before.videos == 0);
+  auto other = f.block(f.assets->usage(Uuid::v7(), now - std::chrono::hours(1), now + std::chrono::hours(1)));
+  CHECK(other.storage_bytes == 0);
+  CHECK(other.videos == 0);
 }

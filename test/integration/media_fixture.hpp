@@ -18,6 +18,7 @@ namespace huntaze::test::mediat {
 using namespace huntaze::test::contentt;
 using namespace std::chrono_literals;
 
+// The link key every test App has (support/app_config.hpp).
 inline constexpr const char* kLinkKey = "test-media-link-key-0123456789-abcdefghij";
 
 inline std::string fixture(const std::string& name) {
@@ -57,7 +58,6 @@ struct MediaApp {
           c.ai.catalog.routes["vision"] = {"eye"};
           c.ai.catalog.routes["transcribe"] = {"whisper"};
           c.ai.router = test::ait::fast_config();
-          c.media.link_key = Secret(kLinkKey);
           root = c.media.storage.local_root.string();
           c.jobs.kinds["media.process"] =
               jobs::KindPolicyOverride{.max_attempts = 2, .backoff_base = 10ms, .backoff_max = 20ms};
@@ -82,6 +82,24 @@ struct MediaApp {
       REQUIRE(std::chrono::steady_clock::now() < give_up);
       std::this_thread::sleep_for(50ms);
     }
+  }
+
+  // An upload that must be accepted, then its processed state.
+  json::object upload_processed(const std::string& token, const std::string& bytes) {
+    Reply up = upload(token, bytes);
+    REQUIRE(up.status == 201);
+    return wait_processed(token, up.str("id"));
+  }
+
+  // Whether `count` jobs of `kind` completed within `timeout` (jobs run in
+  // the background).
+  bool jobs_completed(const std::string& kind, int count, std::chrono::milliseconds timeout) {
+    return test::eventually(
+        [&] {
+          return app.scalar("SELECT count(*) FROM jobs.jobs WHERE kind = '" + kind + "' AND state = 'completed'") ==
+                 std::to_string(count);
+        },
+        timeout);
   }
 
   // GET of a signed link (a path: the tests leave media.link_base empty).

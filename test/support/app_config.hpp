@@ -28,6 +28,7 @@ inline app::AppConfig app_config_for(const std::string& db_url, const redis::Red
   // Uploads and their derived files go to a directory of the test's own.
   c.media.storage.local_root = scratch_directory();
   c.media.storage.spool_dir = c.media.storage.local_root / ".spool";
+  c.media.link_key = Secret("test-media-link-key-0123456789-abcdefghij");
   return c;
 }
 

@@ -71,6 +71,12 @@ struct Requirement {
   bool platform_admin = false;
 };
 
+// The usual requirement of a workspace route: `role` and up in the
+// workspace; an API key needs `scope`.
+inline Requirement need(Role role, std::optional<Scope> scope = scope_read) {
+  return Requirement{.workspace = true, .role = role, .scope = scope};
+}
+
 class Guard {
  public:
   virtual ~Guard() = default;
