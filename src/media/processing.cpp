@@ -131,12 +131,15 @@ asio::awaitable<void> Processor::run(jobs::JobContext& job) {
     } catch (const MediaFailure& f) {
       refused = f;
     }
+    // A temporary download (S3) is not needed past this point, and deleting
+    // a file of gigabytes is disk work: done on the pool.
+    auto discard = [&] { copy.reset(); };
+    co_await compute_.run(discard);
     if (refused) {
       const std::string reason = refused->what();
       co_await assets_.finish_failed(id, refused->code(), reason);
       co_return;
     }
-    copy.reset();  // a temporary download is not needed past this point
 
     Assets::Outcome outcome;
     outcome.grid_key = asset_key(ws, id, "grid.jpg");

@@ -40,6 +40,9 @@ asio::awaitable<void> RenditionJob::run(jobs::JobContext& job) {
   } catch (const MediaFailure& f) {
     refused = f.code() + ": " + f.what();
   }
+  // The original's temporary download (S3) goes on the pool: disk work.
+  auto discard = [&] { copy = storage::LocalCopy(); };
+  co_await compute_.run(discard);
   if (!made) {
     log::info("media rendition refused", {{"asset_id", id.str()}, {"reason", refused}});
     co_return;

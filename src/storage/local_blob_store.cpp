@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <vector>
 
 #include "huntaze/core/crypto.hpp"
 #include "huntaze/core/digest.hpp"
@@ -32,10 +33,32 @@ void sync_directory(const fs::path& dir) {
   if (rc != 0) fail("cannot sync directory", dir, err);
 }
 
+// fsync(2) of a file by name: 0, or the errno.
+int fsync_path(const fs::path& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  return rc == 0 ? 0 : err;
+}
+
+void sync_file(const fs::path& file) {
+  if (const int err = fsync_path(file)) fail("cannot sync", file, err);
+}
+
+// Creates the folders above `target` that are missing, and syncs the parent
+// of each one made, so a new folder survives a crash as its file does.
 void make_parent(const fs::path& target) {
-  std::error_code ec;
-  fs::create_directories(target.parent_path(), ec);
-  if (ec) fail("cannot create directory for", target, ec.value());
+  std::vector<fs::path> missing;
+  for (fs::path dir = target.parent_path(); !dir.empty() && !fs::exists(dir); dir = dir.parent_path())
+    missing.push_back(dir);
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    std::error_code ec;
+    fs::create_directory(*it, ec);
+    if (ec) fail("cannot create directory for", target, ec.value());
+    sync_directory(it->parent_path());
+  }
 }
 
 // A name beside `target` that no other writer picks.
@@ -48,27 +71,27 @@ void copy_durably(const fs::path& source, const fs::path& target) {
   const fs::path temp = temporary_beside(target);
   std::error_code ec;
   fs::copy_file(source, temp, fs::copy_options::overwrite_existing, ec);
-  if (ec) {
-    fs::remove(temp, ec);
-    fail("cannot copy into", target, ec.value());
+  int err = ec ? ec.value() : 0;
+  const char* what = "cannot copy into";
+  if (err == 0 && (err = fsync_path(temp)) != 0) what = "cannot sync a copy for";
+  if (err == 0 && ::rename(temp.c_str(), target.c_str()) != 0) {
+    err = errno;
+    what = "cannot rename into";
   }
-  sync_file(temp);
-  if (::rename(temp.c_str(), target.c_str()) != 0) {
-    const int err = errno;
-    fs::remove(temp, ec);
-    fail("cannot rename into", target, err);
+  if (err != 0) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    fail(what, target, err);
   }
 }
 
-}  // namespace
-
-void sync_file(const fs::path& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("cannot open", file, errno);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) fail("cannot sync", file, err);
+// rename(2), made once more when a concurrent remove() took the empty
+// folder between make_parent and the rename.
+int rename_into(const fs::path& source, const fs::path& target) {
+  if (::rename(source.c_str(), target.c_str()) == 0) return 0;
+  if (errno != ENOENT || !fs::exists(source)) return errno;
+  make_parent(target);
+  return ::rename(source.c_str(), target.c_str()) == 0 ? 0 : errno;
 }
 
 void write_file_atomically(const fs::path& target, std::string_view bytes) {
@@ -98,6 +121,8 @@ void write_file_atomically(const fs::path& target, std::string_view bytes) {
   sync_directory(target.parent_path());
 }
 
+}  // namespace
+
 LocalBlobStore::LocalBlobStore(fs::path root, Compute& compute, Secret link_key, std::string link_base)
     : root_(std::move(root)), compute_(compute), link_key_(std::move(link_key)), link_base_(std::move(link_base)) {
   std::error_code ec;
@@ -110,12 +135,15 @@ LocalBlobStore::LocalBlobStore(fs::path root, Compute& compute, Secret link_key,
 asio::awaitable<void> LocalBlobStore::put_file(std::string key, fs::path source, std::string) {
   const fs::path target = path_under(root_, key);
   co_await compute_.run([&] {
+    // The upload's bytes reach the disk before its name does.
+    sync_file(source);
     make_parent(target);
-    if (::rename(source.c_str(), target.c_str()) == 0) {
+    const int err = rename_into(source, target);
+    if (err == 0) {
       sync_directory(target.parent_path());
       return;
     }
-    if (errno != EXDEV) fail("cannot move into", target, errno);
+    if (err != EXDEV) fail("cannot move into", target, err);
     copy_durably(source, target);
     sync_directory(target.parent_path());
     std::error_code ignored;
@@ -142,11 +170,12 @@ asio::awaitable<std::optional<BlobInfo>> LocalBlobStore::stat(std::string key) {
   const fs::path path = path_under(root_, key);
   co_return co_await compute_.run([&]() -> std::optional<BlobInfo> {
     std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory) fail("cannot read", path, ec.value());
+    // A key that names a folder (the parent of other keys) is no blob.
+    if (!fs::is_regular_file(status)) return std::nullopt;
     const auto size = fs::file_size(path, ec);
-    if (ec) {
-      if (ec == std::errc::no_such_file_or_directory) return std::nullopt;
-      fail("cannot read", path, ec.value());
-    }
+    if (ec) fail("cannot read", path, ec.value());
     return BlobInfo{.size = size};
   });
 }

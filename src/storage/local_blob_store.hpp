@@ -42,7 +42,6 @@ class LocalBlobStore final : public BlobStore {
   // For the file route: the link's verdict and, when ok, the file to serve.
   LinkCheck check_link(std::string_view key, std::string_view expires, std::string_view sig, int64_t now_unix) const;
   std::filesystem::path path_of(std::string_view key) const { return path_under(root_, key); }
-  const std::filesystem::path& root() const noexcept { return root_; }
 
  private:
   std::filesystem::path root_;
@@ -50,12 +49,5 @@ class LocalBlobStore final : public BlobStore {
   Secret link_key_;
   std::string link_base_;
 };
-
-// Writes `bytes` to `target` durably: a temporary file beside it, fsync,
-// rename over the target, fsync of the directory. Throws StorageError.
-void write_file_atomically(const std::filesystem::path& target, std::string_view bytes);
-// Makes a finished file durable before it is acknowledged: fsync. Throws
-// StorageError.
-void sync_file(const std::filesystem::path& file);
 
 }  // namespace huntaze::storage

@@ -176,9 +176,13 @@ S3BlobStore::S3BlobStore(S3Config config, http::HttpClient& http, Compute& compu
 std::string S3BlobStore::redact(std::string text) const {
   // S3 never echoes the secret, but a misbehaving server or proxy could:
   // error messages go to logs and job records.
+  static constexpr std::string_view kMark = "<redacted>";
   const std::string& secret = config_.secret_key.reveal();
-  for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
-    text.replace(at, secret.size(), "<redacted>");
+  if (secret.empty()) return text;
+  // The search goes on after the mark: a secret that occurs in the mark
+  // itself would otherwise be found again forever.
+  for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + kMark.size()))
+    text.replace(at, secret.size(), kMark);
   return text;
 }
 
@@ -240,7 +244,7 @@ asio::awaitable<http::ClientResponse> S3BlobStore::send(const Call& call) {
       throw StorageError(redact("S3 " + call.method + " " + call.key + ": " + failure));
     }
     log::warn("s3 request failed, retrying",
-              {{"method", call.method}, {"key", call.key}, {"attempt", attempt}, {"error", failure}});
+              {{"method", call.method}, {"key", call.key}, {"attempt", attempt}, {"error", redact(failure)}});
     // 200 ms, then 800 ms: enough for a blip or a SlowDown, short enough
     // that a job gives up on a dead endpoint within seconds.
     asio::steady_timer timer(co_await asio::this_coro::executor);

@@ -34,9 +34,11 @@ bool ip_literal(const std::string& authority) {
 
 void validate(const S3Config& c) {
   const auto origin = parse_s3_origin(c.endpoint);
-  if (!origin) fail("endpoint must be http(s)://host[:port] without a path, got '" + c.endpoint + "'");
+  // The refused value is not echoed: an endpoint written with user info
+  // (https://KEY:SECRET@host) would put the secret in the start-up error.
+  if (!origin) fail("endpoint must be http(s)://host[:port], without user info or a path");
   if (!c.public_endpoint.empty() && !parse_s3_origin(c.public_endpoint))
-    fail("public_endpoint must be empty or http(s)://host[:port] without a path, got '" + c.public_endpoint + "'");
+    fail("public_endpoint must be empty or http(s)://host[:port], without user info or a path");
   if (!token(c.region)) fail("region must be 1-128 of [A-Za-z0-9._-] (e.g. eu-west-1)");
   if (!valid_bucket_name(c.bucket))
     fail("bucket '" + c.bucket +
@@ -50,9 +52,10 @@ void validate(const S3Config& c) {
   if (!token(c.access_key)) fail("access_key must be 1-128 of [A-Za-z0-9._-]");
   if (c.secret_key.empty()) fail("secret_key must not be empty");
   if (c.part_size < kS3MinPartSize || c.part_size > kS3MaxPartSize)
-    fail("part_size must be 5 MiB to 5 GiB, got " + std::to_string(c.part_size) + " bytes");
-  if (c.multipart_threshold < 1 || c.multipart_threshold > kS3MaxPartSize)
-    fail("multipart_threshold must be 1 byte to 5 GiB (one PUT holds at most 5 GiB), got " +
+    fail("part_size must be 5 MiB to 256 MiB, got " + std::to_string(c.part_size) + " bytes");
+  // A single PUT holds the whole file in memory: never more than a part.
+  if (c.multipart_threshold < 1 || c.multipart_threshold > c.part_size)
+    fail("multipart_threshold must be 1 byte to part_size (one PUT is held in memory whole), got " +
          std::to_string(c.multipart_threshold) + " bytes");
   if (c.timeout < std::chrono::seconds(1)) fail("timeout must be at least 1s");
 }

@@ -27,11 +27,12 @@ struct S3Config {
   // false: https://bucket.host/key (AWS's virtual-hosted style).
   bool path_style = true;
   // Multipart piece size, and the size of each ranged GET of local_copy:
-  // what one transfer holds in memory. S3 allows 5 MiB to 5 GiB.
+  // what one transfer holds in memory (twice, while a retry keeps a copy):
+  // 5 MiB to 256 MiB.
   size_t part_size = 16 << 20;
-  // Files of at least this size are uploaded in parts; smaller ones in one PUT
-  // (held in memory whole, so keep it modest).
-  size_t multipart_threshold = 64 << 20;
+  // Files of at least this size are uploaded in parts; smaller ones in one
+  // PUT (held in memory whole): at most part_size.
+  size_t multipart_threshold = 16 << 20;
   // The limit for one request (one part, one range): generous, a part of
   // part_size bytes must fit through a slow link.
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};
@@ -40,14 +41,15 @@ struct S3Config {
 };
 
 inline constexpr size_t kS3MinPartSize = size_t{5} << 20;
-inline constexpr size_t kS3MaxPartSize = size_t{5} << 30;
+// S3 allows 5 GiB parts; ours stay far below, since a part (and one retry's
+// copy of it) is held in memory.
+inline constexpr size_t kS3MaxPartSize = size_t{256} << 20;
 
 // Throws std::invalid_argument naming the field and the rule for: an endpoint
 // that is not http(s)://host[:port] (public_endpoint likewise when set), an
 // empty region or access key, a region or access key with characters S3
 // would not accept, a bucket name S3 would refuse, an empty secret key,
-// part_size outside 5 MiB..5 GiB, multipart_threshold below part_size or
-// above 5 GiB, a timeout below one second. Never shows the secret key.
+// part_size outside 5 MiB..256 MiB, multipart_threshold above part_size, a timeout below one second. Never shows the secret key.
 void validate(const S3Config& config);
 
 }  // namespace huntaze::storage

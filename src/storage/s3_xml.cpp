@@ -1,5 +1,7 @@
 #include "storage/s3_xml.hpp"
 
+#include "huntaze/core/strings.hpp"
+
 #include <charconv>
 #include <cstdint>
 
@@ -95,15 +97,11 @@ std::pair<size_t, size_t> open_tag(std::string_view xml, std::string_view tag) {
 }
 
 std::string printable(std::string text) {
+  const bool cut = text.size() > kMaxMessageBytes;
+  text = clean_utf8(text, kMaxMessageBytes);
   for (char& c : text)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  if (text.size() > kMaxMessageBytes) {
-    text.resize(kMaxMessageBytes);
-    // Not in the middle of a UTF-8 character.
-    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xc0) == 0x80) text.pop_back();
-    if (!text.empty() && (static_cast<unsigned char>(text.back()) & 0x80)) text.pop_back();
-    text += "...";
-  }
+  if (cut) text += "...";
   return text;
 }
 

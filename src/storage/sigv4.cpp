@@ -7,16 +7,12 @@
 #include "huntaze/core/crypto.hpp"
 #include "huntaze/core/digest.hpp"
 #include "huntaze/core/strings.hpp"
+#include "huntaze/http/message.hpp"
 
 namespace huntaze::storage::sigv4 {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-bool unreserved(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
 
 // Trimmed, with each run of spaces inside folded to one (AWS's Trimall).
 std::string trim_all(std::string_view value) {
@@ -78,20 +74,17 @@ std::string amz_date(std::chrono::system_clock::time_point t) {
 }
 
 std::string uri_encode(std::string_view text, bool encode_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  // AWS's UriEncode is RFC 3986's: http::percent_encode, with '/' kept in
+  // paths.
+  if (encode_slash) return http::percent_encode(text);
   std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (unreserved(c) || (c == '/' && !encode_slash)) {
-      out += c;
-    } else {
-      const auto b = static_cast<unsigned char>(c);
-      out += '%';
-      out += kHex[b >> 4];
-      out += kHex[b & 0x0f];
-    }
+  for (size_t from = 0;;) {
+    const size_t slash = text.find('/', from);
+    out += http::percent_encode(text.substr(from, slash == std::string_view::npos ? slash : slash - from));
+    if (slash == std::string_view::npos) return out;
+    out += '/';
+    from = slash + 1;
   }
-  return out;
 }
 
 std::string canonical_uri(std::string_view path) {

@@ -381,6 +381,23 @@ TEST_CASE("storage s3: a refusal is reported once, with S3's code and message, a
   CHECK(s3.requests == 1);
 }
 
+TEST_CASE("storage s3: a secret that occurs in the redaction mark itself is still redacted, once", "[storage][s3]") {
+  // "act" is inside "<redacted>": a redaction that searched again from the
+  // start of its own mark would never end.
+  FailingS3 s3({403}, "key act was refused");
+  TempDir tmp;
+  S3Config config = config_for(s3.endpoint(), tmp.path);
+  config.secret_key = Secret("act");
+  Stack s(std::move(config));
+  std::string message;
+  try {
+    s.io.block(s.store->put_bytes("media/f/e.json", "{}", "application/json"));
+  } catch (const StorageError& e) {
+    message = e.what();
+  }
+  CHECK(message.find("key <redacted> was refused") != std::string::npos);
+}
+
 TEST_CASE("storage s3: a dead endpoint is a StorageError after the retries", "[storage][s3]") {
   TempDir tmp;
   // Port 9 (discard) on loopback: nothing listens, the connection is refused.

@@ -80,6 +80,14 @@ TEST_CASE("storage s3 config: each bad value is refused with the field named and
   refused([](S3Config& c) { c.part_size = (5 << 20) - 1; }, "part_size");
   refused([](S3Config& c) { c.part_size = (size_t{5} << 30) + 1; }, "part_size");
   refused([](S3Config& c) { c.multipart_threshold = 0; }, "multipart_threshold");
+  refused([](S3Config& c) { c.multipart_threshold = c.part_size + 1; }, "multipart_threshold");
+  refused([](S3Config& c) { c.part_size = (size_t{256} << 20) + 1; }, "part_size");
+  // A refused endpoint is not echoed: it may carry credentials.
+  S3Config with_user = good_config();
+  with_user.endpoint = "https://AKIAEXAMPLE:hunter2-secret@s3.example.com";
+  const std::string error = validation_error(with_user);
+  CHECK(error.find("endpoint") != std::string::npos);
+  CHECK(error.find("hunter2") == std::string::npos);
   refused([](S3Config& c) { c.timeout = std::chrono::milliseconds(999); }, "timeout");
   refused(
       [](S3Config& c) {
