@@ -3,6 +3,7 @@
 #include <cstring>
 #include <memory>
 
+#include "media/audio_resampler.hpp"
 #include "media/av_input.hpp"
 #include "media/av_ptr.hpp"
 #include "media/media_failure.hpp"
@@ -11,15 +12,10 @@
 extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
-#include <libswresample/swresample.h>
 }
 
 namespace huntaze::media {
 namespace {
-
-struct SwrFree {
-  void operator()(SwrContext* s) const { swr_free(&s); }
-};
 
 void put_u32(std::string& out, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) out[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xFF);
@@ -60,11 +56,10 @@ AudioTrack extract_audio(const std::filesystem::path& file, const MediaPolicy& p
   if (index < 0) throw MediaFailure("no_audio", "the video has no audio track to transcribe");
   input.keep_only(index);
   CodecContextPtr decoder = input.open_decoder(index);
-  if (decoder->ch_layout.nb_channels <= 0) av_channel_layout_default(&decoder->ch_layout, 1);
 
-  // Built from the first decoded frame: its layout and rate are the truth.
-  std::unique_ptr<SwrContext, SwrFree> resampler;
-  AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
+  // Mono 16-bit at the transcript's rate, whatever the track's shape (or
+  // its changes of shape).
+  AudioResampler resampler(AV_CHANNEL_LAYOUT_MONO, AV_SAMPLE_FMT_S16, options.sample_rate);
 
   const auto max_samples = static_cast<size_t>(options.max_seconds * options.sample_rate);
   std::string out(44, '\0');
@@ -74,33 +69,13 @@ AudioTrack extract_audio(const std::filesystem::path& file, const MediaPolicy& p
   PacketPtr packet(av_packet_alloc());
   if (!frame || !packet) throw std::bad_alloc();
 
-  auto convert = [&](const AVFrame* in) {
-    if (!resampler) {
-      SwrContext* swr = nullptr;
-      // FFmpeg 5.1 takes the layouts by non-const pointer; it only reads them.
-      auto* in_layout = const_cast<AVChannelLayout*>(&in->ch_layout);
-      if (swr_alloc_set_opts2(&swr, &mono, AV_SAMPLE_FMT_S16, options.sample_rate, in_layout,
-                              static_cast<AVSampleFormat>(in->format), in->sample_rate, 0, nullptr) < 0 ||
-          swr_init(swr) < 0) {
-        swr_free(&swr);
-        throw MediaFailure("corrupt", "the audio cannot be resampled");
-      }
-      resampler.reset(swr);
-    }
-    const int room = swr_get_out_samples(resampler.get(), in ? in->nb_samples : 0);
-    if (room <= 0) return;
-    const size_t at = out.size();
-    out.resize(at + static_cast<size_t>(room) * 2);
-    auto* dst = reinterpret_cast<uint8_t*>(out.data() + at);
-    const int made = swr_convert(resampler.get(), &dst, room, in ? const_cast<const uint8_t**>(in->extended_data) : nullptr,
-                                 in ? in->nb_samples : 0);
-    if (made < 0) throw MediaFailure("corrupt", "the audio cannot be resampled");
-    out.resize(at + static_cast<size_t>(made) * 2);
+  const AudioResampler::Sink append = [&](uint8_t* const* planes, int made) {
+    out.append(reinterpret_cast<const char*>(planes[0]), static_cast<size_t>(made) * 2);
     samples += static_cast<size_t>(made);
   };
   auto drain_frames = [&] {
     while (samples < max_samples && avcodec_receive_frame(decoder.get(), frame.get()) == 0) {
-      convert(frame.get());
+      resampler.convert(*frame, append);
       av_frame_unref(frame.get());
     }
   };
@@ -115,7 +90,7 @@ AudioTrack extract_audio(const std::filesystem::path& file, const MediaPolicy& p
   if (samples < max_samples) {
     avcodec_send_packet(decoder.get(), nullptr);
     drain_frames();
-    if (resampler) convert(nullptr);  // what the resampler holds back
+    resampler.flush(append);  // what the resampler holds back
   } else {
     track.cut = true;
   }

@@ -32,12 +32,6 @@ constexpr const char* kFormatWhitelist = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
 constexpr const char* kOtherVideoFormats = "avi,flv,mpegts,mpeg,asf,rm,ogg,mxf,nut,dv,h264,hevc,m4v,ivf,yuv4mpegpipe,gif";
 constexpr int kIoBufferSize = 64 * 1024;
 
-std::string av_text(int averror) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(averror, buf, sizeof buf);
-  return buf;
-}
-
 }  // namespace
 
 struct AvInput::Source {
@@ -141,7 +135,7 @@ AvInput::AvInput(const std::filesystem::path& file, const InputLimits& limits) :
   av_dict_free(&options);
   if (rc < 0) {
     if (rc == AVERROR_EXIT || timed_out()) throw MediaFailure("timeout", "reading the file took too long");
-    throw MediaFailure("corrupt", std::string("the ") + detected->name + " header could not be read: " + av_text(rc));
+    throw MediaFailure("corrupt", std::string("the ") + detected->name + " header could not be read: " + av_error_text(rc));
   }
   format_ = format;
 }
@@ -158,12 +152,13 @@ void AvInput::set_deadline(std::chrono::steady_clock::time_point deadline) { sou
 
 void AvInput::fail(int averror, const char* code, const std::string& what) const {
   if (averror == AVERROR_EXIT || timed_out()) throw MediaFailure("timeout", "processing the file took too long");
-  throw MediaFailure(code, what + ": " + av_text(averror));
+  throw MediaFailure(code, what + ": " + av_error_text(averror));
 }
 
-void AvInput::keep_only(int stream) {
+void AvInput::keep_only(int stream, int also) {
   for (unsigned i = 0; i < format_->nb_streams; ++i) {
-    format_->streams[i]->discard = static_cast<int>(i) == stream ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+    const int index = static_cast<int>(i);
+    format_->streams[i]->discard = index == stream || index == also ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
   }
 }
 

@@ -48,8 +48,9 @@ class AvInput {
   // passed, otherwise `code` with FFmpeg's text appended to `what`.
   [[noreturn]] void fail(int averror, const char* code, const std::string& what) const;
 
-  // Makes the demuxer skip every stream but `stream`.
-  void keep_only(int stream);
+  // Makes the demuxer skip every stream but `stream` (and `also`, when not
+  // negative: the rendition reads video and audio).
+  void keep_only(int stream, int also = -1);
 
   // Reads the next packet into `packet`. False at the end of the file or
   // at a damaged tail (what was read so far stays usable); throws

@@ -5,6 +5,7 @@
 
 #include "media/av_input.hpp"
 #include "media/media_failure.hpp"
+#include "media/sws_input.hpp"
 #include "media/probe.hpp"
 
 extern "C" {
@@ -137,23 +138,12 @@ RgbImage FrameDecoder::to_rgb(const AVFrame& frame, int box_w, int box_h) {
   const int scaled_w = sideways ? out_h : out_w;
   const int scaled_h = sideways ? out_w : out_h;
 
-  // The "J" formats are the plain ones at full range (swscale wants the
-  // range said separately); HD video uses the BT.709 matrix.
-  auto format = static_cast<AVPixelFormat>(frame.format);
-  bool full_range = frame.color_range == AVCOL_RANGE_JPEG;
-  switch (format) {
-    case AV_PIX_FMT_YUVJ420P: format = AV_PIX_FMT_YUV420P; full_range = true; break;
-    case AV_PIX_FMT_YUVJ422P: format = AV_PIX_FMT_YUV422P; full_range = true; break;
-    case AV_PIX_FMT_YUVJ444P: format = AV_PIX_FMT_YUV444P; full_range = true; break;
-    case AV_PIX_FMT_YUVJ440P: format = AV_PIX_FMT_YUV440P; full_range = true; break;
-    case AV_PIX_FMT_YUVJ411P: format = AV_PIX_FMT_YUV411P; full_range = true; break;
-    default: break;
-  }
-  sws_.reset(sws_getCachedContext(sws_.release(), frame.width, frame.height, format, scaled_w, scaled_h,
+  const SwsInput in = sws_input(frame);
+  sws_.reset(sws_getCachedContext(sws_.release(), frame.width, frame.height, in.format, scaled_w, scaled_h,
                                   AV_PIX_FMT_RGB24, SWS_BILINEAR, nullptr, nullptr, nullptr));
   if (!sws_) throw MediaFailure("corrupt", "a decoded picture has an unusable pixel format");
-  const int* matrix = sws_getCoefficients(frame.colorspace == AVCOL_SPC_BT709 ? SWS_CS_ITU709 : SWS_CS_DEFAULT);
-  sws_setColorspaceDetails(sws_.get(), matrix, full_range ? 1 : 0, matrix, 1, 0, 1 << 16, 1 << 16);
+  const int* matrix = sws_getCoefficients(source_matrix(frame.colorspace, frame.height));
+  sws_setColorspaceDetails(sws_.get(), matrix, in.full_range ? 1 : 0, matrix, 1, 0, 1 << 16, 1 << 16);
   RgbImage scaled(scaled_w, scaled_h);
   uint8_t* dst[1] = {scaled.pixels.data()};
   const int dst_stride[1] = {scaled.stride()};

@@ -28,10 +28,6 @@ struct Boxes {
   int cell_w, cell_h, poster_w, poster_h;
 };
 
-int64_t max_pixels(const MediaPolicy& policy) {
-  return static_cast<int64_t>(policy.max_long_side) * policy.max_short_side;
-}
-
 InputLimits limits_for(const GridOptions& options, std::chrono::steady_clock::time_point deadline) {
   InputLimits limits;
   limits.probe_bytes = options.probe_bytes;
@@ -162,7 +158,11 @@ GridResult make_grid(const std::filesystem::path& file, const MediaPolicy& polic
   FrameDecoder keys(input, info, true, max_pixels(policy));
   const auto& listed = keys.indexed_keyframes();
   std::vector<Picture> pictures;
-  if (info.duration_seconds > 0 && listed.size() >= targets.size()) {
+  // The index is trusted only when it reaches the end of the video:
+  // Matroska without cues gets entries only for the keyframes read while
+  // probing (the first seconds), and a second opening reads more or fewer.
+  const bool index_covers = !listed.empty() && listed.back() >= 0.8 * info.duration_seconds;
+  if (info.duration_seconds > 0 && listed.size() >= targets.size() && index_covers) {
     result.method = "index";
     const auto chosen = pick_keyframes(listed, targets);
     pictures = distinct(from_index(file, info, keys, chosen, poster_at, boxes, policy, limits, options.workers, parallel));

@@ -10,6 +10,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace huntaze::media {
 
@@ -21,5 +22,12 @@ class MediaFailure : public std::runtime_error {
  private:
   std::string code_;
 };
+
+// FFmpeg's words for an AVERROR code.
+std::string av_error_text(int averror);
+
+// MediaFailure("encode_failed", "the <track> could not be encoded (<step>):
+// <FFmpeg's words>"); running out of memory is std::bad_alloc instead.
+[[noreturn]] void throw_encode_failed(std::string_view track, std::string_view step, int averror);
 
 }  // namespace huntaze::media

@@ -1,5 +1,7 @@
 #include "media/media_policy.hpp"
 
+#include "media/audio_resampler.hpp"
+
 #include <algorithm>
 
 #include "media/media_failure.hpp"
@@ -41,7 +43,11 @@ void enforce(const MediaPolicy& policy, const VideoInfo& info) {
 }
 
 bool audio_accepted(const MediaPolicy& policy, const VideoInfo& info) {
-  return info.has_audio && listed(policy.audio_codecs, info.audio_codec);
+  // A rate outside what microphones and players use is a damaged or
+  // hostile header (1 Hz would make every decoded frame resample into
+  // gigabytes): the track is not decoded.
+  return info.has_audio && listed(policy.audio_codecs, info.audio_codec) &&
+         info.audio_sample_rate >= kMinSampleRate && info.audio_sample_rate <= kMaxSampleRate;
 }
 
 }  // namespace huntaze::media

@@ -27,6 +27,11 @@ struct MediaPolicy {
 // resolution_too_large, too_many_streams).
 void enforce(const MediaPolicy& policy, const VideoInfo& info);
 
+// The largest picture (width x height) a decoder may be asked to make.
+inline int64_t max_pixels(const MediaPolicy& policy) {
+  return static_cast<int64_t>(policy.max_long_side) * policy.max_short_side;
+}
+
 // Whether the file's audio may be decoded (for the transcript).
 bool audio_accepted(const MediaPolicy& policy, const VideoInfo& info);
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <system_error>
 
+#include "media/media_failure.hpp"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -15,14 +17,8 @@ extern "C" {
 namespace huntaze::media {
 namespace {
 
-std::string av_text(int averror) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(averror, buf, sizeof buf);
-  return buf;
-}
-
 [[noreturn]] void fail(const std::string& what, int averror) {
-  throw std::runtime_error("media: writing the rendition: " + what + ": " + av_text(averror));
+  throw std::runtime_error("media: writing the rendition: " + what + ": " + av_error_text(averror));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "media/probe.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -57,7 +58,9 @@ void check_complete(const AvInput& input, const AVStream* stream) {
   const int count = avformat_index_get_entries_count(stream);
   if (count <= 0) return;
   const AVIndexEntry* last = avformat_index_get_entry(const_cast<AVStream*>(stream), count - 1);
-  if (last && last->pos + last->size > input.file_size()) {
+  // Compared without adding: a hostile position near INT64_MAX must not
+  // wrap around to a small end.
+  if (last && (last->pos < 0 || last->size < 0 || last->pos > input.file_size() - last->size)) {
     throw MediaFailure("truncated", "the file ends before its last video frame (" + std::to_string(input.file_size()) +
                                         " of at least " + std::to_string(last->pos + last->size) + " bytes)");
   }
@@ -120,7 +123,9 @@ VideoInfo probe(AvInput& input) {
   AVRational sar = par->sample_aspect_ratio;
   if (sar.num <= 0 || sar.den <= 0) sar = stream->sample_aspect_ratio;
   double shown_width = info.width;
-  if (sar.num > 0 && sar.den > 0) shown_width = info.width * av_q2d(sar);
+  // Within 1/16..16: a hostile ratio must not overflow the int below (the
+  // policy then judges the shown size).
+  if (sar.num > 0 && sar.den > 0) shown_width = info.width * std::clamp(av_q2d(sar), 1.0 / 16, 16.0);
   const int display_w = std::max(1, static_cast<int>(std::lround(shown_width)));
   const bool sideways = info.rotation == 90 || info.rotation == 270;
   info.display_width = sideways ? info.height : display_w;
@@ -137,7 +142,9 @@ VideoInfo probe(AvInput& input) {
   }
   info.bit_rate = format->bit_rate;
   if (info.bit_rate <= 0 && info.duration_seconds > 0) {
-    info.bit_rate = static_cast<int64_t>(static_cast<double>(input.file_size()) * 8 / info.duration_seconds);
+    // Clamped in double: a duration of one tick must not overflow int64.
+    info.bit_rate = static_cast<int64_t>(
+        std::min(static_cast<double>(input.file_size()) * 8 / info.duration_seconds, 1e12));
   }
 
   const int audio = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, video, nullptr, 0);

@@ -12,6 +12,7 @@
 #include "media/rendition_audio.hpp"
 #include "media/rendition_plan.hpp"
 #include "media/rendition_video.hpp"
+#include "media/sws_input.hpp"
 
 extern "C" {
 #include <libavformat/avformat.h>
@@ -20,15 +21,6 @@ extern "C" {
 
 namespace huntaze::media {
 namespace {
-
-// Only the two streams being re-encoded are demuxed; subtitles, data
-// tracks, a second audio language are skipped at the demuxer.
-void keep_streams(AVFormatContext* format, int video, int audio) {
-  for (unsigned i = 0; i < format->nb_streams; ++i) {
-    const int index = static_cast<int>(i);
-    format->streams[i]->discard = index == video || index == audio ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
-  }
-}
 
 VideoPlan plan_video(const VideoInfo& info, const AVStream& stream, const RenditionOptions& options,
                      int64_t audio_bit_rate) {
@@ -41,7 +33,9 @@ VideoPlan plan_video(const VideoInfo& info, const AVStream& stream, const Rendit
   plan.frame_rate = stream.avg_frame_rate.num > 0 && stream.avg_frame_rate.den > 0 ? stream.avg_frame_rate
                                                                                      : stream.r_frame_rate;
   plan.start_pts = stream.start_time != AV_NOPTS_VALUE ? stream.start_time : 0;
-  plan.colorspace = stream.codecpar->color_space;
+  // The source's matrix (stated, or guessed from its own height, as the
+  // grid does): the encoder is tagged with it and converts nothing.
+  plan.colorspace = source_matrix(stream.codecpar->color_space, stream.codecpar->height);
   plan.primaries = stream.codecpar->color_primaries;
   plan.transfer = stream.codecpar->color_trc;
   plan.threads = options.threads;
@@ -72,11 +66,12 @@ RenditionResult make_rendition(const std::filesystem::path& input, const std::fi
   if (audio_accepted(options.policy, info)) {
     audio_index = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, info.video_stream, nullptr, 0);
   }
-  keep_streams(format, info.video_stream, audio_index);
+  // Only the two streams being re-encoded are demuxed; subtitles, data
+  // tracks, a second audio language are skipped at the demuxer.
+  source.keep_only(info.video_stream, audio_index);
 
-  const int64_t max_pixels = static_cast<int64_t>(options.policy.max_long_side) * options.policy.max_short_side;
   CodecContextPtr video_decoder = source.open_decoder(info.video_stream, [&](AVCodecContext& c) {
-    c.max_pixels = max_pixels;
+    c.max_pixels = max_pixels(options.policy);
     c.thread_count = std::max(1, options.threads);
   });
   CodecContextPtr audio_decoder;
@@ -108,6 +103,13 @@ RenditionResult make_rendition(const std::filesystem::path& input, const std::fi
   PacketPtr packet(av_packet_alloc());
   FramePtr frame(av_frame_alloc());
   if (!packet || !frame) throw std::bad_alloc();
+  // The policy judged the duration the header states; a header that
+  // understates hours of packets is caught as the output grows past it.
+  const double max_seconds = std::min(options.policy.max_duration_seconds, info.duration_seconds * 1.1 + 2);
+  auto check_length = [&] {
+    if (std::max(video.end_seconds(), audio ? audio->end_seconds() : 0.0) > max_seconds)
+      throw MediaFailure("too_long", "the video runs longer than its header says");
+  };
   // One packet in (nullptr drains), every frame it releases out.
   auto decode = [&](AVCodecContext& decoder, const AVPacket* in, auto&& take) {
     const int rc = avcodec_send_packet(&decoder, in);
@@ -118,6 +120,7 @@ RenditionResult make_rendition(const std::filesystem::path& input, const std::fi
       if (source.timed_out()) source.fail(AVERROR_EXIT, "timeout", "making the rendition");
       take(*frame);
       av_frame_unref(frame.get());
+      check_length();
     }
   };
   auto to_video = [&](const AVFrame& f) { video.add(f); };

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "media/audio_resampler.hpp"
 #include "media/av_ptr.hpp"
 
 extern "C" {
@@ -54,26 +55,20 @@ class RenditionAudio {
   double end_seconds() const noexcept { return static_cast<double>(next_pts_) / kSampleRate; }
 
  private:
-  struct SwrFree {
-    void operator()(SwrContext* s) const;
-  };
   struct FifoFree {
     void operator()(AVAudioFifo* f) const;
   };
 
-  void resample(const AVFrame* decoded);
+  // The resampler's output into the FIFO, less audio before output time 0.
+  void queue(uint8_t* const* planes, int samples);
   void encode_from_fifo(int samples);
   void send(const AVFrame* frame);
 
   AudioPlan plan_;
   CodecContextPtr encoder_;
-  std::unique_ptr<SwrContext, SwrFree> resampler_;
-  AVChannelLayout resampler_layout_{};  // what the resampler was built for
-  int resampler_format_ = -1;
-  int resampler_rate_ = 0;
+  std::unique_ptr<AudioResampler> resampler_;  // to the encoder's layout, planar float, 48 kHz
   std::unique_ptr<AVAudioFifo, FifoFree> fifo_;
-  FramePtr converted_;  // resampler output, grown as needed
-  FramePtr frame_;      // what the encoder is given
+  FramePtr frame_;  // what the encoder is given
   PacketPtr packet_;
   Mp4Writer* writer_ = nullptr;
   int stream_ = -1;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "media/media_failure.hpp"
+#include "media/sws_input.hpp"
 #include "media/mp4_writer.hpp"
 #include "media/yuv_rotate.hpp"
 
@@ -21,17 +22,6 @@ namespace {
 // low bit rates of a rendition fewer keyframes leave more bits for the rest.
 constexpr int kKeyframeSeconds = 4;
 
-std::string av_text(int averror) {
-  char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-  av_strerror(averror, buf, sizeof buf);
-  return buf;
-}
-
-[[noreturn]] void encode_failed(const std::string& what, int averror) {
-  if (averror == AVERROR(ENOMEM)) throw std::bad_alloc();
-  throw MediaFailure("encode_failed", "the video could not be encoded (" + what + "): " + av_text(averror));
-}
-
 FramePtr picture_buffer(int width, int height) {
   FramePtr frame(av_frame_alloc());
   if (!frame) throw std::bad_alloc();
@@ -40,14 +30,6 @@ FramePtr picture_buffer(int width, int height) {
   frame->height = height;
   if (av_frame_get_buffer(frame.get(), 0) < 0) throw std::bad_alloc();
   return frame;
-}
-
-// The matrix a source's YUV was made with: as stated, else the usual guess
-// by picture size (HD is BT.709, SD BT.601). The rendition keeps it and says
-// so, because after scaling a player's guess by size could differ.
-AVColorSpace effective_matrix(AVColorSpace stated, int coded_height) {
-  if (stated != AVCOL_SPC_UNSPECIFIED && stated != AVCOL_SPC_RESERVED && stated != AVCOL_SPC_RGB) return stated;
-  return coded_height >= 720 ? AVCOL_SPC_BT709 : AVCOL_SPC_SMPTE170M;
 }
 
 }  // namespace
@@ -75,7 +57,7 @@ RenditionVideo::RenditionVideo(const VideoPlan& plan, bool global_header) : plan
   c.rc_max_rate = plan.bit_rate * 2;
   c.rc_buffer_size = static_cast<int>(std::min<int64_t>(plan.bit_rate * 4, INT32_MAX));
   c.color_range = AVCOL_RANGE_MPEG;
-  c.colorspace = effective_matrix(plan.colorspace, plan.size.height);
+  c.colorspace = plan.colorspace;
   c.color_primaries = plan.primaries;
   c.color_trc = plan.transfer;
   c.thread_count = std::max(1, plan.threads);
@@ -84,7 +66,7 @@ RenditionVideo::RenditionVideo(const VideoPlan& plan, bool global_header) : plan
   // their time, which matters for a job that shares the compute pool.
   av_opt_set(c.priv_data, "preset", "veryfast", 0);
   const int rc = avcodec_open2(&c, codec, nullptr);
-  if (rc < 0) encode_failed("opening libx264", rc);
+  if (rc < 0) throw_encode_failed("video", "opening libx264", rc);
 
   frame_ = picture_buffer(plan.size.width, plan.size.height);
   if (plan.rotation == 90 || plan.rotation == 270) {
@@ -103,30 +85,19 @@ void RenditionVideo::convert(const AVFrame& picture) {
   if (picture.width <= 0 || picture.height <= 0 || picture.format < 0) {
     throw MediaFailure("corrupt", "a decoded picture is empty");
   }
-  // The "J" formats are the plain ones at full range (swscale wants the
-  // range said separately).
-  auto format = static_cast<AVPixelFormat>(picture.format);
-  bool full_range = picture.color_range == AVCOL_RANGE_JPEG;
-  switch (format) {
-    case AV_PIX_FMT_YUVJ420P: format = AV_PIX_FMT_YUV420P; full_range = true; break;
-    case AV_PIX_FMT_YUVJ422P: format = AV_PIX_FMT_YUV422P; full_range = true; break;
-    case AV_PIX_FMT_YUVJ444P: format = AV_PIX_FMT_YUV444P; full_range = true; break;
-    case AV_PIX_FMT_YUVJ440P: format = AV_PIX_FMT_YUV440P; full_range = true; break;
-    case AV_PIX_FMT_YUVJ411P: format = AV_PIX_FMT_YUV411P; full_range = true; break;
-    default: break;
-  }
+  const SwsInput in = sws_input(picture);
   AVFrame& target = sideways_ ? *sideways_ : *frame_;
   // The encoder may still hold the previous picture's buffers.
   if (av_frame_make_writable(&target) < 0) throw std::bad_alloc();
   // A stream may change size midway (browsers' recordings do): the cached
   // context is rebuilt then, and the picture still fills the planned size.
-  sws_.reset(sws_getCachedContext(sws_.release(), picture.width, picture.height, format, target.width, target.height,
+  sws_.reset(sws_getCachedContext(sws_.release(), picture.width, picture.height, in.format, target.width, target.height,
                                   AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
   if (!sws_) throw MediaFailure("corrupt", "a decoded picture has an unusable pixel format");
   // Same matrix in and out (the encoder is tagged with it); only the range
   // may change, to the limited range every player expects.
   const int* matrix = sws_getCoefficients(encoder_->colorspace);
-  sws_setColorspaceDetails(sws_.get(), matrix, full_range ? 1 : 0, matrix, 0, 0, 1 << 16, 1 << 16);
+  sws_setColorspaceDetails(sws_.get(), matrix, in.full_range ? 1 : 0, matrix, 0, 0, 1 << 16, 1 << 16);
   sws_scale(sws_.get(), picture.data, picture.linesize, 0, picture.height, target.data, target.linesize);
   if (sideways_) {
     if (av_frame_make_writable(frame_.get()) < 0) throw std::bad_alloc();
@@ -156,11 +127,11 @@ void RenditionVideo::finish() { send(nullptr); }
 
 void RenditionVideo::send(const AVFrame* frame) {
   int rc = avcodec_send_frame(encoder_.get(), frame);
-  if (rc < 0) encode_failed("a picture", rc);
+  if (rc < 0) throw_encode_failed("video", "a picture", rc);
   for (;;) {
     rc = avcodec_receive_packet(encoder_.get(), packet_.get());
     if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return;
-    if (rc < 0) encode_failed("a packet", rc);
+    if (rc < 0) throw_encode_failed("video", "a packet", rc);
     // libx264 does not say how long a picture lasts; the muxer needs it for
     // the last one only (the others end where the next begins), which comes
     // out while draining: the source's last picture lasts as long there.

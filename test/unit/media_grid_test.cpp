@@ -9,8 +9,11 @@
 #include <filesystem>
 
 #include "huntaze/core/compute.hpp"
+#include "media/av_input.hpp"
+#include "media/frame_decoder.hpp"
 #include "media/keyframe_grid.hpp"
 #include "media/media_failure.hpp"
+#include "media/probe.hpp"
 #include "media/rgb_image.hpp"
 #include "support/harness.hpp"
 
@@ -268,4 +271,21 @@ TEST_CASE("media: a deadline stops the work", "[media]") {
   GridOptions options;
   options.deadline = std::chrono::milliseconds(0);
   CHECK(failure_code(fixture("landscape.mp4"), {}, options) == "timeout");
+}
+
+TEST_CASE("media: a deadline passing mid-work stops the decoding loops, not only the opening", "[media]") {
+  // Opened and probed in time; the deadline then passes before any frame
+  // is decoded: each loop must notice on its next read.
+  InputLimits limits;
+  AvInput input(fixture("landscape.mp4"), limits);
+  const VideoInfo info = probe(input);
+  FrameDecoder keys(input, info, true, max_pixels(MediaPolicy{}));
+  REQUIRE_FALSE(keys.indexed_keyframes().empty());
+  input.set_deadline(std::chrono::steady_clock::now() - std::chrono::seconds(1));
+  try {
+    keys.keyframe_at(keys.indexed_keyframes().size() / 2);
+    FAIL("a keyframe was decoded after the deadline");
+  } catch (const MediaFailure& f) {
+    CHECK(f.code() == "timeout");
+  }
 }
