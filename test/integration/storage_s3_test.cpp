@@ -483,3 +483,26 @@ TEST_CASE("storage s3: a part answered without an ETag fails the upload and abor
   CHECK(s3.aborts == 1);
   CHECK(fs::exists(source));
 }
+
+TEST_CASE("storage s3: a download that fails after it began leaves no temporary file", "[storage][s3]") {
+  // HEAD finds the object; each ranged GET then answers as S3 does when the
+  // object changed since (412), or with fewer bytes than the range.
+  for (const int status : {412, 206}) {
+    INFO(status);
+    test::TestServer server;
+    server.router.get("/huntaze-test/media/g/{name}", [status](http::Request& req) -> asio::awaitable<http::Response> {
+      http::Response res = http::Response::text(200, std::string(6 << 20, 'x'), "video/mp4");
+      res.headers.set("ETag", "\"0123456789abcdef0123456789abcdef\"");
+      if (req.method == "HEAD") co_return res;
+      if (status == 412) co_return http::Response::text(412, "<Error><Code>PreconditionFailed</Code></Error>");
+      http::Response short_piece = http::Response::text(206, "too short", "video/mp4");
+      short_piece.headers.set("Content-Range", "bytes 0-5242879/6291456");
+      co_return short_piece;
+    });
+    server.start();
+    TempDir tmp;
+    Stack s(config_for("http://127.0.0.1:" + std::to_string(server.port()), tmp.path));
+    CHECK_THROWS_AS(s.io.block(s.store->local_copy("media/g/clip.mp4")), StorageError);
+    CHECK(fs::is_empty(tmp.path));
+  }
+}
