@@ -1,11 +1,16 @@
-// libFuzzer target: the probe -> policy -> keyframes -> grid path
-// (src/media/keyframe_grid.hpp) over arbitrary bytes as an uploaded file.
+// libFuzzer target: what media.process and media.rendition do with an
+// uploaded file - probe -> policy -> keyframes -> grid, the transcript's
+// audio, and the rendition - over arbitrary bytes.
 //
 // The input is written to an anonymous in-memory file and handed over by
 // its /proc path, as an upload on disk would be. Then:
 // - make_grid either refuses with a MediaFailure that has a code and a reason,
 //   or returns at least one cell, every cell inside the sheet, in time order,
 //   and both pictures as complete JPEGs;
+// - extract_audio refuses with a MediaFailure or returns a WAV no longer than
+//   asked for;
+// - make_rendition refuses with a MediaFailure (leaving no output) or writes
+//   an MP4 of the size it reports;
 // - nothing else is thrown, nothing crashes, nothing hangs past the deadline.
 //
 // Seeds: test/fuzz/corpus/media/ (small MP4, MOV-rotated, HEVC and Matroska
@@ -17,11 +22,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "fuzz_check.hpp"
+#include "media/audio_track.hpp"
 #include "media/keyframe_grid.hpp"
 #include "media/media_failure.hpp"
+#include "media/rendition.hpp"
 
 namespace {
 
@@ -74,6 +82,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!failure.code().empty());
     FUZZ_CHECK(std::string(failure.what()).size() > 5);
   }
+
+  AudioOptions audio;
+  audio.max_seconds = 5;
+  audio.deadline = std::chrono::seconds(5);
+  try {
+    const AudioTrack track = extract_audio(path, policy, audio);
+    FUZZ_CHECK(track.wav.size() >= 44 && track.wav.compare(0, 4, "RIFF") == 0);
+    FUZZ_CHECK(track.seconds <= audio.max_seconds);
+  } catch (const MediaFailure& failure) {
+    FUZZ_CHECK(!failure.code().empty());
+  }
+
+  namespace fs = std::filesystem;
+  const fs::path output = fs::temp_directory_path() / ("media_fuzz_" + std::to_string(::getpid()) + ".mp4");
+  RenditionOptions rendition;
+  rendition.target_bytes = 200 * 1000;
+  rendition.max_long_side = 160;
+  rendition.policy = policy;
+  rendition.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  try {
+    const RenditionResult made = make_rendition(path, output, rendition);
+    std::error_code ec;
+    FUZZ_CHECK(fs::file_size(output, ec) == made.bytes);
+    FUZZ_CHECK(made.width <= 160 && made.height <= 160);
+  } catch (const MediaFailure& failure) {
+    FUZZ_CHECK(!failure.code().empty());
+    FUZZ_CHECK(!fs::exists(output));
+  }
+  std::error_code ignored;
+  fs::remove(output, ignored);
   ::close(fd);
   return 0;
 }
