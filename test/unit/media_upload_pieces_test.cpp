@@ -5,7 +5,9 @@
 
 #include "huntaze/http/byte_range.hpp"
 #include "media/analysis.hpp"
+#include "media/media_config.hpp"
 #include "media/sniff.hpp"
+#include "support/config_parse.hpp"
 
 using namespace huntaze;
 
@@ -112,4 +114,43 @@ TEST_CASE("the vision answer is validated against its schema", "[media]") {
   CHECK(v.at("tags").as_array().size() == 20);
   CHECK(v.at("captions").as_array().size() == 5);
   CHECK(v.at("quality_issues").as_array().empty());
+}
+
+namespace {
+
+media::MediaConfig parse_media(const std::string& yaml) {
+  return test::parse_section(yaml, "media", media::parse_media_config);
+}
+std::string media_error(const std::string& yaml) {
+  return test::config_error([&] { parse_media(yaml); });
+}
+
+}  // namespace
+
+TEST_CASE("the media section: defaults, the S3 backend checked at start, and limits", "[media][config]") {
+  const auto defaults = parse_media("");
+  CHECK(defaults.storage.backend == "local");
+  CHECK(defaults.storage.spool_dir == defaults.storage.local_root / ".spool");
+  CHECK(defaults.max_upload == 2ull << 30);
+  CHECK_FALSE(defaults.rendition.enabled);
+
+  const auto s3 = parse_media(
+      "media: {storage: {backend: s3, s3: {endpoint: 'http://127.0.0.1:9000', bucket: clips, access_key: AK, "
+      "secret_key: sk-secret-value, part_size: 8MiB, multipart_threshold: 8MiB}}}");
+  CHECK(s3.storage.backend == "s3");
+  CHECK(s3.storage.s3.part_size == 8u << 20);
+  CHECK(s3.storage.s3.temp_dir == s3.storage.spool_dir.string());
+
+  using Catch::Matchers::Contains;
+  CHECK_THAT(media_error("media: {storage: {backend: s3}}"), Contains("media.storage.s3"));
+  CHECK_THAT(media_error("media: {storage: {backend: ftp}}"), Contains("media.storage.backend"));
+  const std::string bad_threshold = media_error(
+      "media: {storage: {backend: s3, s3: {endpoint: 'http://127.0.0.1:9000', bucket: clips, access_key: AK, "
+      "secret_key: sk-secret-value, part_size: 8MiB, multipart_threshold: 9MiB}}}");
+  CHECK_THAT(bad_threshold, Contains("multipart_threshold"));
+  CHECK(bad_threshold.find("sk-secret-value") == std::string::npos);
+  CHECK_THAT(media_error("media: {link_key: short}"), Contains("media.link_key"));
+  CHECK_THAT(media_error("media: {max_upload: 1KiB}"), Contains("media.max_upload"));
+  CHECK_THAT(media_error("media: {grid: {frames: 0}}"), Contains("media.grid.frames"));
+  CHECK_THAT(media_error("media: {surprise: 1}"), Contains("surprise"));
 }
