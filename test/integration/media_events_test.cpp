@@ -50,7 +50,7 @@ struct AssetsFixture : JobsFixture {
 
 }  // namespace
 
-TEST_CASE("media assets: admission enqueues processing; ready and failed publish their event once", "[media]") {
+TEST_CASE("media assets: admission enqueues processing, and ready and failed publish their event once", "[media]") {
   AssetsFixture f;
   const auto u = f.upload("a");
   auto admitted = f.block(f.assets->admit(u, 1 << 20));
@@ -111,7 +111,7 @@ TEST_CASE("media assets: uploads racing for the last of the quota are admitted o
   CHECK(f.count("kind = 'media.process'") == 1);
 }
 
-TEST_CASE("media assets: an asset deleted while processed; stored bytes and the invoice's usage", "[media]") {
+TEST_CASE("media assets: an asset deleted while processed, stored bytes and the invoice usage", "[media]") {
   AssetsFixture f;
   const Uuid ws = *Uuid::parse(kWorkspace);
   const auto gone = f.upload("g", 700);
